@@ -1,0 +1,6 @@
+// Placeholder: this concern's kernels are being written.
+#include "common.h"
+
+namespace lethe {
+void InitOptim(Napi::Env, Napi::Object) {}
+}  // namespace lethe

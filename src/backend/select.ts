@@ -1,0 +1,46 @@
+/**
+ * Backend selection. Native is the default; LETHE_BACKEND=js selects the reference loops.
+ * LETHE_THREADS sets the native thread count (default: all cores).
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '../errors.ts';
+import type { Backend } from './backend.ts';
+import { createJsBackend } from './js/js-backend.ts';
+import { loadNativeBackend } from './native/native-backend.ts';
+
+export const jsBackend: Backend = createJsBackend();
+
+let native: Backend | null = null;
+/** The native backend (loaded on first use). Throws a BackendError if the addon is not built. */
+export function nativeBackend(): Backend {
+  if (!native) {
+    native = loadNativeBackend();
+    native.setThreads(threadsFromEnv());
+  }
+  return native;
+}
+
+function threadsFromEnv(): number {
+  const raw = process.env.LETHE_THREADS;
+  if (raw === undefined || raw === '') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigError('LETHE_THREADS is not a positive integer', { where: 'environment', found: raw });
+  }
+  return n;
+}
+
+function fromEnv(): Backend {
+  const name = process.env.LETHE_BACKEND ?? 'native';
+  if (name === 'js') return jsBackend;
+  if (name === 'native') return nativeBackend();
+  throw new ConfigError('unknown LETHE_BACKEND', { where: 'environment', expected: '"native" or "js"', found: name });
+}
+
+/** The backend every op runs on. */
+export let backend: Backend = fromEnv();
+
+/** Switch the active backend (tests compare js against native this way). */
+export function useBackend(b: Backend): void {
+  backend = b;
+}
