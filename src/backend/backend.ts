@@ -87,7 +87,16 @@ export interface Backend {
   binary(op: number, a: F32, b: F32, out: F32, shape: I32, aStrides: I32, bStrides: I32): void;
 
   /** out = cond != 0 ? a : b, broadcast like `binary` (three stride arrays). */
-  where(cond: F32, a: F32, b: F32, out: F32, shape: I32, condStrides: I32, aStrides: I32, bStrides: I32): void;
+  where(
+    cond: F32,
+    a: F32,
+    b: F32,
+    out: F32,
+    shape: I32,
+    condStrides: I32,
+    aStrides: I32,
+    bStrides: I32,
+  ): void;
 
   /** Reduce the middle axis of x viewed as (outer, r, inner): out[o*inner+i] = op_j x[(o*r+j)*inner+i].
    *  sum of r=0 is 0; max of r=0 is -Infinity. NaN propagates through max. */
@@ -130,7 +139,15 @@ export interface Backend {
    *   losses[i] = lse_i − logits[i, t_i], lse_i = log Σ_j exp(logits[i, j]);
    * rows whose target equals ignoreIndex get loss 0 (lse is still written).
    */
-  crossEntropy(logits: F32, targets: I32, losses: F32, lse: F32, rows: number, cols: number, ignoreIndex: number): void;
+  crossEntropy(
+    logits: F32,
+    targets: I32,
+    losses: F32,
+    lse: F32,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+  ): void;
   /** dLogits[i, j] = dLoss[i] * (softmax_ij − [j = t_i]); ignored rows get 0. */
   crossEntropyBackward(
     logits: F32,
@@ -147,7 +164,17 @@ export interface Backend {
    * LayerNorm over the last axis: out = (x − μ)·rstd·w + b, rstd = 1/sqrt(var + eps), var biased.
    * Writes mean and rstd per row (for backward). `b` may be null (no bias).
    */
-  layerNorm(x: F32, w: F32, b: F32 | null, out: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
+  layerNorm(
+    x: F32,
+    w: F32,
+    b: F32 | null,
+    out: F32,
+    mean: F32,
+    rstd: F32,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
   /** Gradients of layerNorm. dx, dw and db (if not null) are overwritten. */
   layerNormBackward(
     dy: F32,

@@ -1,3 +1,3 @@
-export type { Backend, F32, I32, UnaryOp, BinaryOp, ReduceOp } from './backend.ts';
-export { UNARY_OPS, BINARY_OPS, REDUCE_OPS, unaryCode, binaryCode, reduceCode } from './backend.ts';
-export { backend, jsBackend, useBackend, nativeBackend } from './select.ts';
+export type { Backend, BinaryOp, F32, I32, ReduceOp, UnaryOp } from './backend.ts';
+export { BINARY_OPS, binaryCode, REDUCE_OPS, reduceCode, UNARY_OPS, unaryCode } from './backend.ts';
+export { backend, jsBackend, nativeBackend, useBackend } from './select.ts';

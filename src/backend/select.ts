@@ -34,7 +34,11 @@ function fromEnv(): Backend {
   const name = process.env.LETHE_BACKEND ?? 'native';
   if (name === 'js') return jsBackend;
   if (name === 'native') return nativeBackend();
-  throw new ConfigError('unknown LETHE_BACKEND', { where: 'environment', expected: '"native" or "js"', found: name });
+  throw new ConfigError('unknown LETHE_BACKEND', {
+    where: 'environment',
+    expected: '"native" or "js"',
+    found: name,
+  });
 }
 
 /** The backend every op runs on. */
