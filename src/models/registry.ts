@@ -1,0 +1,52 @@
+/**
+ * Model registry: HF model_type → config schema and constructor. An unsupported model_type or
+ * an invalid config names the file, the field and the supported types.
+ */
+import type { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import type { Rng } from '../tensor/index.ts';
+import type { CausalLM } from './causal-lm.ts';
+import { GPT2ConfigSchema, GPT2LMHeadModel } from './gpt2.ts';
+import { LlamaConfigSchema, LlamaForCausalLM } from './llama.ts';
+
+interface ModelEntry {
+  schema: z.ZodType<Record<string, unknown>>;
+  build: (config: never, rng: Rng | null) => CausalLM;
+}
+
+const registry = new Map<string, ModelEntry>([
+  ['gpt2', { schema: GPT2ConfigSchema, build: (c, rng) => new GPT2LMHeadModel(c, rng) }],
+  ['llama', { schema: LlamaConfigSchema, build: (c, rng) => new LlamaForCausalLM(c, rng) }],
+  ['mistral', { schema: LlamaConfigSchema, build: (c, rng) => new LlamaForCausalLM(c, rng) }],
+  ['qwen2', { schema: LlamaConfigSchema, build: (c, rng) => new LlamaForCausalLM(c, rng) }],
+]);
+
+export const supportedModelTypes = (): string[] => [...registry.keys()];
+
+/** Validate an HF config.json object and fill in defaults. `file` is named in errors. */
+export function parseModelConfig(raw: unknown, file = 'config.json'): Record<string, unknown> {
+  const type = (raw as { model_type?: unknown } | null)?.model_type;
+  const entry = typeof type === 'string' ? registry.get(type) : undefined;
+  if (!entry) {
+    throw new ConfigError(`unsupported model_type ${JSON.stringify(type)}`, {
+      where: `${file}: model_type`,
+      expected: `one of ${supportedModelTypes().join(', ')}`,
+    });
+  }
+  const parsed = entry.schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid ${type} config`, {
+      where: `${file}: ${issue.path.join('.') || '(root)'}`,
+      found: issue.message,
+    });
+  }
+  return parsed.data;
+}
+
+/** Build a model from a validated config; rng null gives zero weights to load into. */
+export function buildModel(config: Record<string, unknown>, rng: Rng | null, file = 'config.json'): CausalLM {
+  const valid = parseModelConfig(config, file);
+  const entry = registry.get(valid.model_type as string)!;
+  return entry.build(valid as never, rng);
+}

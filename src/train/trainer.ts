@@ -1,0 +1,276 @@
+/**
+ * The training loop every trainer in lethe uses (pretraining, fine-tuning, unlearning):
+ * micro-batches with gradient accumulation, AdamW with decay groups, warmup + schedule, global
+ * gradient clipping, parameter selection by name and by element mask, periodic evaluation,
+ * atomic checkpoints with exact resume, progress on stderr and a JSONL metric log.
+ *
+ * Promises: the same seed, data, options and thread count give bit-identical weights, whether the
+ * run was interrupted and resumed or not; a non-finite loss or gradient stops the run with a
+ * NumericError before any update or checkpoint is written; masked-out weights stay bit-for-bit
+ * unchanged (weight decay included).
+ */
+import { ConfigError, NumericError } from '../errors.ts';
+import type { CausalLM } from '../models/causal-lm.ts';
+import { AdamW, clipGradNorm, decayGroups, makeSchedule, type ScheduleSpec } from '../nn/index.ts';
+import { crossEntropy, noGrad, type Tensor } from '../tensor/index.ts';
+import { type Batch, checkExamples, type Example, epochBatches, IGNORE_INDEX } from './batching.ts';
+import { type CheckpointStore, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { MetricLog, Progress } from './progress.ts';
+
+export interface LossOutput {
+  loss: Tensor;
+  /** Extra scalars to log (e.g. forget and retain loss). */
+  logs?: Record<string, number>;
+}
+
+/** Computes the loss of one micro-batch; the default is next-token cross-entropy on scored tokens. */
+export type LossFn = (model: CausalLM, batch: Batch) => LossOutput;
+
+export const causalLmLoss: LossFn = (model, batch) => {
+  const { logits } = model.forward(batch.inputs);
+  return { loss: crossEntropy(logits!, batch.targets, { ignoreIndex: IGNORE_INDEX }) };
+};
+
+export interface TrainOptions {
+  /** Optimiser steps; or give epochs. */
+  steps?: number;
+  epochs?: number;
+  batchSize: number;
+  /** Micro-batches per optimiser step (default 1). The loss of each is divided by this. */
+  gradAccum?: number;
+  lr: number;
+  schedule?: 'constant' | 'linear' | 'cosine';
+  warmupSteps?: number;
+  minLr?: number;
+  weightDecay?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Global gradient-norm clip (0 = off; default 1). */
+  clipNorm?: number;
+  seed?: number;
+  shuffle?: boolean;
+  /** Truncate examples to this many tokens. */
+  maxLen?: number;
+  /** Only parameters whose HF name passes are trained (default all). */
+  trainable?: (name: string) => boolean;
+  /** Element masks by parameter name (1 = may change, 0 = frozen); other parameters are unmasked. */
+  masks?: ReadonlyMap<string, Float32Array>;
+  loss?: LossFn;
+  evalEvery?: number;
+  evalExamples?: readonly Example[];
+  /** Checkpoint folder; with resume, training continues from it when it holds a checkpoint. */
+  checkpointDir?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
+  /** JSONL metric log (appended; truncated to the resumed step on resume). */
+  logFile?: string;
+  /** Progress lines on stderr (default: true). */
+  progress?: boolean;
+  label?: string;
+  /** Called after each step with its log; return 'stop' to end training early. */
+  onStep?: (log: StepLog) => 'stop' | undefined;
+}
+
+export interface StepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokens: number;
+  seconds: number;
+  [key: string]: number;
+}
+
+export interface TrainResult {
+  steps: number;
+  finalLoss: number;
+  evalLoss: number | null;
+  tokens: number;
+  seconds: number;
+  stoppedEarly: boolean;
+  trainableParameters: number;
+}
+
+function fail(field: string, expected: string, found: unknown): never {
+  throw new ConfigError('invalid training option', { where: field, expected, found: String(found) });
+}
+
+function resolve(o: TrainOptions, batchesPerEpoch: number) {
+  const gradAccum = o.gradAccum ?? 1;
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail('batchSize', 'an integer >= 1', o.batchSize);
+  if (!Number.isInteger(gradAccum) || gradAccum < 1) fail('gradAccum', 'an integer >= 1', gradAccum);
+  if ((o.steps === undefined) === (o.epochs === undefined))
+    fail('steps/epochs', 'exactly one of them', 'both or neither');
+  const steps = o.steps ?? Math.ceil(((o.epochs as number) * batchesPerEpoch) / gradAccum);
+  if (!Number.isInteger(steps) || steps < 0) fail('steps', 'an integer >= 0', steps);
+  const kind = o.schedule ?? 'cosine';
+  const warmupSteps = Math.min(o.warmupSteps ?? 0, steps);
+  const spec: ScheduleSpec =
+    kind === 'constant'
+      ? { kind, lr: o.lr, warmupSteps }
+      : kind === 'linear'
+        ? { kind, lr: o.lr, warmupSteps, totalSteps: Math.max(1, steps) }
+        : { kind, lr: o.lr, warmupSteps, totalSteps: Math.max(1, steps), minLr: o.minLr ?? 0 };
+  return { gradAccum, steps, schedule: makeSchedule(spec), clipNorm: o.clipNorm ?? 1, seed: o.seed ?? 0 };
+}
+
+/** Mean loss over examples (no gradient), in fixed order. */
+export function evaluateLoss(
+  model: CausalLM,
+  examples: readonly Example[],
+  batchSize: number,
+  loss: LossFn = causalLmLoss,
+): number {
+  let total = 0;
+  let tokens = 0;
+  noGrad(() => {
+    for (const batch of epochBatches(examples, batchSize, 0, 0, { shuffle: false })) {
+      total += loss(model, batch).loss.item() * batch.tokens;
+      tokens += batch.tokens;
+    }
+  });
+  return tokens === 0 ? Number.NaN : total / tokens;
+}
+
+export async function train(
+  model: CausalLM,
+  examples: readonly Example[],
+  opts: TrainOptions,
+): Promise<TrainResult> {
+  checkExamples(examples, opts.label ?? 'training data', model.vocabSize);
+  if (examples.length === 0) fail('examples', 'at least one training example', 'none');
+  const batchesPerEpoch = Math.ceil(examples.length / opts.batchSize);
+  const { gradAccum, steps, schedule, clipNorm, seed } = resolve(opts, batchesPerEpoch);
+  const lossFn = opts.loss ?? causalLmLoss;
+
+  // Parameter selection: frozen parameters stop requiring grad for the run.
+  const named = model.namedParameters();
+  const selected = named.filter(([n]) => opts.trainable?.(n) ?? true);
+  if (selected.length === 0) fail('trainable', 'a pattern that selects at least one parameter', 'no match');
+  const frozen = named.filter(([n]) => !(opts.trainable?.(n) ?? true));
+  for (const [n, t] of named) t.name = n;
+  for (const [, t] of frozen) t.requiresGrad = false;
+  const masks = [...(opts.masks ?? new Map())].map(([name, mask]) => {
+    const hit = selected.find(([n]) => n === name);
+    if (!hit) fail(`masks.${name}`, 'the name of a trainable parameter', name);
+    if (mask.length !== hit[1].size) fail(`masks.${name}`, `${hit[1].size} values`, mask.length);
+    return { param: hit[1], mask };
+  });
+  const optimizer = new AdamW(decayGroups(selected, opts.weightDecay ?? 0), {
+    lr: opts.lr,
+    betas: opts.betas,
+    eps: opts.eps,
+    weightDecay: opts.weightDecay ?? 0,
+  });
+
+  let step = 0;
+  const store: CheckpointStore | null = opts.checkpointDir ? { dir: opts.checkpointDir } : null;
+  if (store && opts.resume) {
+    const restored = await loadCheckpoint(store, model, optimizer);
+    if (restored) step = restored.step;
+  }
+  const log = opts.logFile ? await MetricLog.open(opts.logFile, step) : null;
+  const progress = new Progress(opts.label ?? 'train', steps, opts.progress ?? true);
+  const started = performance.now();
+  let tokensSeen = 0;
+  let finalLoss = Number.NaN;
+  let evalLoss: number | null = null;
+  let stoppedEarly = false;
+  let epochCache: { epoch: number; batches: Batch[] } | null = null;
+  const microBatch = (k: number): Batch => {
+    const epoch = Math.floor(k / batchesPerEpoch);
+    if (epochCache?.epoch !== epoch) {
+      epochCache = { epoch, batches: epochBatches(examples, opts.batchSize, seed, epoch, opts) };
+    }
+    return epochCache.batches[k % batchesPerEpoch];
+  };
+
+  try {
+    model.train();
+    while (step < steps) {
+      const t0 = performance.now();
+      (model as { seedDropout?: (s: number) => void }).seedDropout?.(seed * 7919 + step);
+      let lossSum = 0;
+      let tokens = 0;
+      const extra: Record<string, number> = {};
+      for (let a = 0; a < gradAccum; a++) {
+        const batch = microBatch(step * gradAccum + a);
+        const out = lossFn(model, batch);
+        const value = out.loss.item();
+        if (!Number.isFinite(value)) {
+          throw new NumericError(`the loss became ${value} at step ${step + 1}`, {
+            where: opts.label ?? 'training',
+            hint: 'lower the learning rate or enable gradient clipping; nothing was saved from this step',
+          });
+        }
+        (gradAccum === 1 ? out.loss : out.loss.mul(1 / gradAccum)).backward();
+        lossSum += value / gradAccum;
+        tokens += batch.tokens;
+        for (const [k, v] of Object.entries(out.logs ?? {})) extra[k] = (extra[k] ?? 0) + v / gradAccum;
+      }
+      for (const { param, mask } of masks) {
+        const g = param.grad?.f32;
+        if (g) for (let i = 0; i < g.length; i++) g[i] *= mask[i];
+      }
+      const params = selected.map(([, t]) => t);
+      const gradNorm = clipNorm > 0 ? clipGradNorm(params, clipNorm) : clipGradNorm(params, Infinity);
+      if (!Number.isFinite(gradNorm)) {
+        throw new NumericError(`the gradient norm became ${gradNorm} at step ${step + 1}`, {
+          where: opts.label ?? 'training',
+          hint: 'lower the learning rate; nothing was saved from this step',
+        });
+      }
+      const lr = schedule(step);
+      optimizer.setLr(lr);
+      // Masked-out elements are restored after the update, so decay and momentum cannot move them.
+      const frozenValues = masks.map(({ param }) => param.f32.slice());
+      noGrad(() => optimizer.step());
+      masks.forEach(({ param, mask }, j) => {
+        const p = param.f32;
+        for (let i = 0; i < p.length; i++) if (mask[i] === 0) p[i] = frozenValues[j][i];
+      });
+      optimizer.zeroGrad();
+      step++;
+      finalLoss = lossSum;
+      tokensSeen += tokens;
+      const entry: StepLog = {
+        step,
+        loss: lossSum,
+        lr,
+        gradNorm,
+        tokens,
+        seconds: (performance.now() - t0) / 1000,
+        ...extra,
+      };
+      if (opts.evalEvery && opts.evalExamples && (step % opts.evalEvery === 0 || step === steps)) {
+        model.eval();
+        evalLoss = evaluateLoss(model, opts.evalExamples, opts.batchSize, lossFn);
+        model.train();
+        entry.evalLoss = evalLoss;
+      }
+      await log?.append(entry);
+      progress.update(step, entry);
+      if (store && opts.checkpointEvery && (step % opts.checkpointEvery === 0 || step === steps)) {
+        await saveCheckpoint(store, model, optimizer, { step, seed });
+      }
+      if (opts.onStep?.(entry) === 'stop') {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    model.eval();
+    for (const [, t] of frozen) t.requiresGrad = true;
+    progress.done();
+    await log?.close();
+  }
+  return {
+    steps: step,
+    finalLoss,
+    evalLoss,
+    tokens: tokensSeen,
+    seconds: (performance.now() - started) / 1000,
+    stoppedEarly,
+    trainableParameters: selected.reduce((n, [, t]) => n + t.size, 0),
+  };
+}
