@@ -9,6 +9,7 @@
  * NumericError before any update or checkpoint is written; masked-out weights stay bit-for-bit
  * unchanged (weight decay included).
  */
+import { backend } from '../backend/index.ts';
 import { ConfigError, NumericError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { AdamW, clipGradNorm, decayGroups, makeSchedule, type ScheduleSpec } from '../nn/index.ts';
@@ -89,6 +90,12 @@ export interface TrainResult {
   seconds: number;
   stoppedEarly: boolean;
   trainableParameters: number;
+}
+
+function globalGradNorm(params: readonly Tensor[]): number {
+  let sq = 0;
+  for (const p of params) if (p.grad) sq += backend.sumSquares(p.grad.f32);
+  return Math.sqrt(sq);
 }
 
 function fail(field: string, expected: string, found: unknown): never {
@@ -213,7 +220,7 @@ export async function train(
         if (g) for (let i = 0; i < g.length; i++) g[i] *= mask[i];
       }
       const params = selected.map(([, t]) => t);
-      const gradNorm = clipNorm > 0 ? clipGradNorm(params, clipNorm) : clipGradNorm(params, Infinity);
+      const gradNorm = clipNorm > 0 ? clipGradNorm(params, clipNorm) : globalGradNorm(params);
       if (!Number.isFinite(gradNorm)) {
         throw new NumericError(`the gradient norm became ${gradNorm} at step ${step + 1}`, {
           where: opts.label ?? 'training',
