@@ -76,6 +76,22 @@ export class Module {
     return m;
   }
 
+  /** Remove a child registered under `name` (adapters are attached and detached this way). */
+  protected unregisterModule(name: string): void {
+    if (!this.children.delete(name)) throw new ConfigError(`Module: no child "${name}" in ${this.constructor.name}`);
+  }
+
+  /** Every module of the tree with its full dotted name ('' for this one), depth first. */
+  namedModules(): [string, Module][] {
+    const out: [string, Module][] = [];
+    const visit = (m: Module, name: string): void => {
+      out.push([name, m]);
+      for (const [n, c] of m.children) visit(c, name ? `${name}.${n}` : n);
+    };
+    visit(this, '');
+    return out;
+  }
+
   private checkFree(name: string): void {
     if (this.ownParams.has(name) || this.children.has(name)) {
       throw new ConfigError(`Module: "${name}" is already registered in ${this.constructor.name}`);

@@ -75,24 +75,25 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return record('matmul', new Tensor(out, shape), [a, b], { transA, transB });
 }
 
-/** Gradients of matmul for both inputs (used by the gradient table). */
-export function matmulGrads(
-  dy: Tensor,
-  a: Tensor,
-  b: Tensor,
-  transA: boolean,
-  transB: boolean,
-): [Tensor, Tensor] {
+/** Gradients of matmul for both inputs (used by the gradient table); null where not required. */
+export function matmulGrads(dy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): [Tensor | null, Tensor | null] {
   // C = op(A)·op(B): d op(A) = dC·op(B)ᵀ, d op(B) = op(A)ᵀ·dC, transposed back where op was a transpose.
-  const da = transA ? matmul(b, dy, { transA: transB, transB: true }) : matmul(dy, b, { transB: !transB });
-  let db: Tensor;
-  if (b.ndim === 2 && a.ndim > 2 && !transA) {
-    // The weight of a folded product: one GEMM over all rows instead of a batch of them summed.
-    const a2 = reshape(a, [-1, a.shape[a.ndim - 1]]);
-    const dy2 = reshape(dy, [-1, dy.shape[dy.ndim - 1]]);
-    db = transB ? matmul(dy2, a2, { transA: true }) : matmul(a2, dy2, { transA: true });
-  } else {
-    db = transB ? matmul(dy, a, { transA: true, transB: transA }) : matmul(a, dy, { transA: !transA });
+  let da: Tensor | null = null;
+  if (a.requiresGrad) {
+    da = transA ? matmul(b, dy, { transA: transB, transB: true }) : matmul(dy, b, { transB: !transB });
+    da = sumTo(da, a.shape);
   }
-  return [sumTo(da, a.shape), sumTo(db, b.shape)];
+  let db: Tensor | null = null;
+  if (b.requiresGrad) {
+    if (b.ndim === 2 && a.ndim > 2 && !transA) {
+      // The weight of a folded product: one GEMM over all rows instead of a batch of them summed.
+      const a2 = reshape(a, [-1, a.shape[a.ndim - 1]]);
+      const dy2 = reshape(dy, [-1, dy.shape[dy.ndim - 1]]);
+      db = transB ? matmul(dy2, a2, { transA: true }) : matmul(a2, dy2, { transA: true });
+    } else {
+      db = transB ? matmul(dy, a, { transA: true, transB: transA }) : matmul(a, dy, { transA: !transA });
+    }
+    db = sumTo(db, b.shape);
+  }
+  return [da, db];
 }
