@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ShapeError } from '../errors.ts';
 import { Embedding, LayerNorm, Linear } from '../nn/layers.ts';
+import type { Adaptable, LoraAdapter } from '../nn/lora.ts';
 import { Module, ModuleList } from '../nn/module.ts';
 import {
   add,
@@ -52,18 +53,35 @@ export const GPT2ConfigSchema = z
 export type GPT2Config = z.infer<typeof GPT2ConfigSchema>;
 
 /** GPT-2's Conv1D: y = x·W + b with W stored (in, out). */
-class Conv1D extends Module {
+class Conv1D extends Module implements Adaptable {
   readonly weight: Tensor;
   readonly bias: Tensor;
-  constructor(inF: number, outF: number, rng: Rng | null, std: number) {
+  readonly weightLayout = 'in-out';
+  adapter: LoraAdapter | null = null;
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng | null,
+    std: number,
+  ) {
     super();
+    const inF = inFeatures;
+    const outF = outFeatures;
     const w = new Float32Array(inF * outF);
     if (rng) for (let i = 0; i < w.length; i++) w[i] = std * rng.normal();
     this.weight = this.registerParameter('weight', new Tensor(w, [inF, outF]));
     this.bias = this.registerParameter('bias', new Tensor(new Float32Array(outF), [outF]));
   }
   forward(x: Tensor): Tensor {
-    return add(matmul(x, this.weight), this.bias);
+    const y = add(matmul(x, this.weight), this.bias);
+    return this.adapter ? add(y, this.adapter.forward(x)) : y;
+  }
+  attachAdapter(a: LoraAdapter): void {
+    this.adapter = this.registerModule('lora', a);
+  }
+  detachAdapter(): void {
+    if (this.adapter) this.unregisterModule('lora');
+    this.adapter = null;
   }
 }
 

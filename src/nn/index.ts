@@ -1,5 +1,7 @@
 export type { EmbeddingOptions, LayerNormOptions, LinearOptions, RMSNormOptions } from './layers.ts';
 export { DEFAULT_INIT_STD, Embedding, LayerNorm, Linear, RMSNorm } from './layers.ts';
+export type { Adaptable, LoraHandle, LoraOptions } from './lora.ts';
+export { applyLora, LoraAdapter, mergeLora } from './lora.ts';
 export type { LoadStateOptions, LoadStateResult } from './module.ts';
 export { Module, ModuleList } from './module.ts';
 export type { AdamWOptions, AdamWParamState, AdamWState } from './optim/adamw.ts';

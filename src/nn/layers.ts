@@ -11,6 +11,7 @@
 import { ShapeError } from '../errors.ts';
 import type { Rng } from '../tensor/index.ts';
 import { add, gather, layerNorm, matmul, reshape, rmsNorm, Tensor } from '../tensor/index.ts';
+import type { Adaptable, LoraAdapter } from './lora.ts';
 import { Module } from './module.ts';
 
 /** Standard deviation of the default normal initialisation (HF `initializer_range`). */
@@ -37,11 +38,13 @@ export interface LinearOptions {
 }
 
 /** y = x·Wᵀ + b with W stored (out, in) as in PyTorch. Input (…, in), output (…, out). */
-export class Linear extends Module {
+export class Linear extends Module implements Adaptable {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly weight: Tensor; // (out, in)
   readonly bias: Tensor | null; // (out)
+  readonly weightLayout = 'out-in';
+  adapter: LoraAdapter | null = null;
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions) {
     super();
@@ -67,7 +70,17 @@ export class Linear extends Module {
     const x2 = x.ndim === 1 ? reshape(x, [1, this.inFeatures]) : x;
     let y = matmul(x2, this.weight, { transB: true }); // (…, out)
     if (this.bias) y = add(y, this.bias);
+    if (this.adapter) y = add(y, this.adapter.forward(x2));
     return x.ndim === 1 ? reshape(y, [this.outFeatures]) : y;
+  }
+
+  attachAdapter(a: LoraAdapter): void {
+    this.adapter = this.registerModule('lora', a);
+  }
+
+  detachAdapter(): void {
+    if (this.adapter) this.unregisterModule('lora');
+    this.adapter = null;
   }
 }
 

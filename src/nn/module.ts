@@ -78,7 +78,8 @@ export class Module {
 
   /** Remove a child registered under `name` (adapters are attached and detached this way). */
   protected unregisterModule(name: string): void {
-    if (!this.children.delete(name)) throw new ConfigError(`Module: no child "${name}" in ${this.constructor.name}`);
+    if (!this.children.delete(name))
+      throw new ConfigError(`Module: no child "${name}" in ${this.constructor.name}`);
   }
 
   /** Every module of the tree with its full dotted name ('' for this one), depth first. */
