@@ -87,7 +87,13 @@ test('residual hooks see every block, can steer, and stopAfterLayer ends early',
   assert.notDeepEqual(Array.from(steered.f32.slice(0, 5)), Array.from(base.f32.slice(0, 5)));
   // The hook is differentiable: a loss on the hidden state reaches the embeddings.
   let hidden: Tensor | null = null;
-  model.forward(ids, { stopAfterLayer: 0, residualHook: (_l, h) => void (hidden = h) });
+  model.forward(ids, {
+    stopAfterLayer: 0,
+    residualHook: (_l, h) => {
+      hidden = h;
+      return undefined;
+    },
+  });
   hidden!.mul(hidden!).sum().backward();
   assert.ok(model.parameter('model.embed_tokens.weight').grad!.f32.some((g) => g !== 0));
   model.zeroGrad();

@@ -35,26 +35,57 @@ const weights = (m: ReturnType<typeof fresh>) => m.parameters().map((p) => Array
 
 test('a tiny model memorises a QA set and answers it by greedy generation', async () => {
   const model = fresh();
-  const r = await train(model, examples, { steps: 150, batchSize: 4, lr: 3e-3, schedule: 'constant', progress: false });
+  const r = await train(model, examples, {
+    steps: 150,
+    batchSize: 4,
+    lr: 3e-3,
+    schedule: 'constant',
+    progress: false,
+  });
   assert.ok(r.finalLoss < 0.05, `final loss ${r.finalLoss}`);
-  const g = generate(model, qa.map((x) => x.q), { maxNewTokens: 6, eosTokenIds: [EOS] });
+  const g = generate(
+    model,
+    qa.map((x) => x.q),
+    { maxNewTokens: 6, eosTokenIds: [EOS] },
+  );
   qa.forEach((x, i) => assert.deepEqual(g.tokens[i], x.a));
   assert.ok(g.finishReasons.every((f) => f === 'eos'));
 });
 
 test('an interrupted run resumed from its checkpoint ends bit-identical to an uninterrupted one', async () => {
-  const opts = { steps: 12, batchSize: 3, lr: 1e-2, warmupSteps: 2, seed: 4, progress: false, checkpointEvery: 5 } as const;
+  const opts = {
+    steps: 12,
+    batchSize: 3,
+    lr: 1e-2,
+    warmupSteps: 2,
+    seed: 4,
+    progress: false,
+    checkpointEvery: 5,
+  } as const;
   const whole = fresh();
   await train(whole, examples, { ...opts, checkpointDir: tmp() });
   const dir = tmp();
   const first = fresh();
   // Stop after step 7: the newest checkpoint is from step 5, so steps 6–7 are redone on resume.
-  await train(first, examples, { ...opts, checkpointDir: dir, logFile: join(dir, 'log.jsonl'), onStep: (l) => (l.step === 7 ? 'stop' : undefined) });
+  await train(first, examples, {
+    ...opts,
+    checkpointDir: dir,
+    logFile: join(dir, 'log.jsonl'),
+    onStep: (l) => (l.step === 7 ? 'stop' : undefined),
+  });
   const resumed = fresh();
-  const r = await train(resumed, examples, { ...opts, checkpointDir: dir, resume: true, logFile: join(dir, 'log.jsonl') });
+  const r = await train(resumed, examples, {
+    ...opts,
+    checkpointDir: dir,
+    resume: true,
+    logFile: join(dir, 'log.jsonl'),
+  });
   assert.equal(r.steps, 12);
   assert.deepEqual(weights(resumed), weights(whole));
-  const steps = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+  const steps = readFileSync(join(dir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).step);
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   rmSync(dir, { recursive: true });
 });
@@ -101,10 +132,18 @@ test('a loss that becomes NaN stops the run with a NumericError and no checkpoin
   const model = fresh();
   const dir = tmp();
   await assert.rejects(
-    train(model, examples, { steps: 3, batchSize: 4, lr: 1e-2, progress: false, checkpointDir: dir, checkpointEvery: 1, loss: (m, b) => {
-      const { logits } = m.forward(b.inputs);
-      return { loss: logits!.sum().mul(Number.NaN) };
-    } }),
+    train(model, examples, {
+      steps: 3,
+      batchSize: 4,
+      lr: 1e-2,
+      progress: false,
+      checkpointDir: dir,
+      checkpointEvery: 1,
+      loss: (m, b) => {
+        const { logits } = m.forward(b.inputs);
+        return { loss: logits!.sum().mul(Number.NaN) };
+      },
+    }),
     (e: Error) => e instanceof NumericError && /loss became NaN at step 1/.test(e.message),
   );
   assert.throws(() => readFileSync(join(dir, 'checkpoint', 'state.json')));
@@ -114,6 +153,12 @@ test('a loss that becomes NaN stops the run with a NumericError and no checkpoin
 test('bad options are clear errors', async () => {
   await assert.rejects(train(fresh(), examples, { batchSize: 4, lr: 1e-3 }), /exactly one of them/);
   await assert.rejects(train(fresh(), examples, { steps: 1, batchSize: 0, lr: 1e-3 }), /batchSize/);
-  await assert.rejects(train(fresh(), [{ ids: [1, 99], start: 1 }], { steps: 1, batchSize: 1, lr: 1e-3 }), /token id 99/);
-  await assert.rejects(train(fresh(), examples, { steps: 1, batchSize: 1, lr: 1e-3, trainable: () => false }), /trainable/);
+  await assert.rejects(
+    train(fresh(), [{ ids: [1, 99], start: 1 }], { steps: 1, batchSize: 1, lr: 1e-3 }),
+    /token id 99/,
+  );
+  await assert.rejects(
+    train(fresh(), examples, { steps: 1, batchSize: 1, lr: 1e-3, trainable: () => false }),
+    /trainable/,
+  );
 });
