@@ -10,7 +10,8 @@ import { BackendError } from '../../errors.ts';
 import type { Backend } from '../backend.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const addonPath = join(root, 'build', 'Release', 'lethe_native.node');
+// LETHE_NATIVE_ADDON points at another build of the addon (for comparing builds).
+const addonPath = process.env.LETHE_NATIVE_ADDON ?? join(root, 'build', 'Release', 'lethe_native.node');
 
 type Addon = Omit<Backend, 'name'>;
 
