@@ -74,3 +74,4 @@ export {
   shardFileName,
   writeSafetensorsSharded,
 } from './sharded.ts';
+export { parseNpy, readNpy } from './npy.ts';
