@@ -48,7 +48,9 @@ test('a tiny model memorises a QA set and answers it by greedy generation', asyn
     qa.map((x) => x.q),
     { maxNewTokens: 6, eosTokenIds: [EOS] },
   );
-  qa.forEach((x, i) => assert.deepEqual(g.tokens[i], x.a));
+  qa.forEach((x, i) => {
+    assert.deepEqual(g.tokens[i], x.a);
+  });
   assert.ok(g.finishReasons.every((f) => f === 'eos'));
 });
 
