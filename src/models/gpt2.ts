@@ -46,6 +46,10 @@ export const GPT2ConfigSchema = z
     attn_pdrop: z.number().min(0).max(1).default(0),
     tie_word_embeddings: z.boolean().default(true),
     initializer_range: z.number().positive().default(0.02),
+    // Variants of GPT-2 attention that lethe does not implement are refused rather than ignored.
+    scale_attn_weights: z.literal(true).default(true),
+    scale_attn_by_inverse_layer_idx: z.literal(false).default(false),
+    reorder_and_upcast_attn: z.boolean().default(false),
     bos_token_id: z.number().int().nullable().optional(),
     eos_token_id: z.number().int().nullable().optional(),
   })

@@ -7,9 +7,13 @@ import { CheckpointError } from '../errors.ts';
 import type { Module } from '../nn/module.ts';
 
 export interface HFTensor {
-  data: Float32Array;
+  data: Float32Array | Int32Array;
   shape: readonly number[];
+  /** The stored dtype (F32, F16, BF16, I32, …) when read from a file. */
+  dtype?: string;
 }
+
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
 export interface WeightMapping {
   /** Checkpoint name → model name (e.g. GPT-2 files saved without the "transformer." prefix). */
@@ -29,14 +33,30 @@ export function loadHFWeights(
   map: WeightMapping = {},
 ): void {
   const byName = new Map<string, HFTensor>();
+  const sourceName = new Map<string, string>();
   for (const [raw, t] of tensors) {
     if (map.ignore?.test(raw)) continue;
-    byName.set(map.rename ? map.rename(raw) : raw, t);
+    const name = map.rename ? map.rename(raw) : raw;
+    const earlier = sourceName.get(name);
+    if (earlier !== undefined) {
+      throw new CheckpointError(`two tensors, ${earlier} and ${raw}, are the same parameter ${name}`, {
+        where: file,
+        hint: 'the checkpoint mixes two naming schemes; keep one',
+      });
+    }
+    if (t.dtype !== undefined && !FLOAT_DTYPES.has(t.dtype)) {
+      throw new CheckpointError(`tensor ${raw} is stored as ${t.dtype}`, {
+        where: file,
+        expected: 'F32, F16 or BF16 weights',
+      });
+    }
+    byName.set(name, t);
+    sourceName.set(name, raw);
   }
   const params = model.namedParameters();
   const known = new Set(params.map(([n]) => n));
   const missing = params.filter(([n]) => !byName.has(n) && !map.optional?.has(n)).map(([n]) => n);
-  const unexpected = [...byName.keys()].filter((n) => !known.has(n));
+  const unexpected = [...byName.keys()].filter((n) => !known.has(n)).map((n) => sourceName.get(n) ?? n);
   const wrong: string[] = [];
   for (const [n, p] of params) {
     const t = byName.get(n);
@@ -60,6 +80,6 @@ export function loadHFWeights(
   }
   for (const [n, p] of params) {
     const t = byName.get(n);
-    if (t) p.f32.set(t.data);
+    if (t) p.f32.set(t.data as Float32Array);
   }
 }

@@ -81,6 +81,13 @@ function dimsOf(cfg: LlamaConfig): Dims {
   return { C: cfg.hidden_size, NH, NKV, HS };
 }
 
+/** Which projections carry biases, as each HF model class builds them. */
+function attentionBiases(cfg: LlamaConfig): { qkv: boolean; o: boolean } {
+  if (cfg.model_type === 'qwen2') return { qkv: true, o: false };
+  if (cfg.model_type === 'mistral') return { qkv: false, o: false };
+  return { qkv: cfg.attention_bias, o: cfg.attention_bias };
+}
+
 /** Rotary embedding of x (B, H, T, D) at per-row positions (B·T). */
 function applyRope(x: Tensor, positions: Int32Array, theta: number): Tensor {
   const [B, , T, D] = x.shape;
@@ -146,7 +153,8 @@ class LlamaMLP extends Module {
     super();
     const C = cfg.hidden_size;
     const I = cfg.intermediate_size;
-    const o = { rng, bias: cfg.mlp_bias, std: cfg.initializer_range };
+    // Only Llama reads mlp_bias; Mistral and Qwen2 MLPs never have biases.
+    const o = { rng, bias: cfg.model_type === 'llama' && cfg.mlp_bias, std: cfg.initializer_range };
     this.gate_proj = this.registerModule('gate_proj', new Linear(C, I, o));
     this.up_proj = this.registerModule('up_proj', new Linear(C, I, o));
     this.down_proj = this.registerModule('down_proj', new Linear(I, C, o));
