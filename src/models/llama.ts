@@ -112,14 +112,14 @@ class LlamaAttention extends Module {
     rng: Rng | null,
   ) {
     super();
-    const bias = cfg.model_type === 'qwen2' || cfg.attention_bias;
+    const { qkv: bias, o: oBias } = attentionBiases(cfg);
     const std = cfg.initializer_range;
     this.q_proj = this.registerModule('q_proj', new Linear(d.C, d.NH * d.HS, { rng, bias, std }));
     this.k_proj = this.registerModule('k_proj', new Linear(d.C, d.NKV * d.HS, { rng, bias, std }));
     this.v_proj = this.registerModule('v_proj', new Linear(d.C, d.NKV * d.HS, { rng, bias, std }));
     this.o_proj = this.registerModule(
       'o_proj',
-      new Linear(d.NH * d.HS, d.C, { rng, bias: cfg.attention_bias, std }),
+      new Linear(d.NH * d.HS, d.C, { rng, bias: oBias, std }),
     );
   }
   forward(x: Tensor, layer: number, positions: Int32Array, opts: ForwardOptions): Tensor {
