@@ -117,10 +117,7 @@ class LlamaAttention extends Module {
     this.q_proj = this.registerModule('q_proj', new Linear(d.C, d.NH * d.HS, { rng, bias, std }));
     this.k_proj = this.registerModule('k_proj', new Linear(d.C, d.NKV * d.HS, { rng, bias, std }));
     this.v_proj = this.registerModule('v_proj', new Linear(d.C, d.NKV * d.HS, { rng, bias, std }));
-    this.o_proj = this.registerModule(
-      'o_proj',
-      new Linear(d.NH * d.HS, d.C, { rng, bias: oBias, std }),
-    );
+    this.o_proj = this.registerModule('o_proj', new Linear(d.NH * d.HS, d.C, { rng, bias: oBias, std }));
   }
   forward(x: Tensor, layer: number, positions: Int32Array, opts: ForwardOptions): Tensor {
     const [B, T] = x.shape;
