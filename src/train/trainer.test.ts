@@ -164,3 +164,23 @@ test('bad options are clear errors', async () => {
     /trainable/,
   );
 });
+
+test('periodic evaluation keeps the best step and restores its weights', async () => {
+  const model = fresh();
+  let snapshot: number[][] = [];
+  // A made-up metric that is best (lowest) at step 4: those weights must come back at the end.
+  const r = await train(model, examples, {
+    steps: 8,
+    batchSize: 4,
+    lr: 1e-2,
+    progress: false,
+    evalEvery: 2,
+    evaluate: (m, step) => {
+      if (step === 4) snapshot = weights(m);
+      return { distance: Math.abs(step - 4) };
+    },
+    selectBest: { metric: 'distance', mode: 'min' },
+  });
+  assert.equal(r.bestStep, 4);
+  assert.deepEqual(weights(model), snapshot);
+});

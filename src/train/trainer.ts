@@ -25,14 +25,41 @@ export interface LossOutput {
 }
 
 /** Computes the loss of one micro-batch; the default is next-token cross-entropy on scored tokens. */
-export type LossFn = (model: CausalLM, batch: Batch) => LossOutput;
+export type LossFn<B = Batch> = (model: CausalLM, batch: B) => LossOutput;
+
+/**
+ * Where micro-batches come from: a fixed number per epoch, each a pure function of (epoch, index),
+ * so a resumed run sees exactly the batches an uninterrupted one would.
+ */
+export interface BatchSource<B extends { tokens: number }> {
+  batchesPerEpoch: number;
+  batch(epoch: number, index: number): B;
+}
+
+/** Batches of examples, reshuffled each epoch by (seed, epoch); one epoch is cached at a time. */
+export function exampleSource(
+  examples: readonly Example[],
+  batchSize: number,
+  seed: number,
+  opts: { shuffle?: boolean; maxLen?: number } = {},
+): BatchSource<Batch> {
+  let cache: { epoch: number; batches: Batch[] } | null = null;
+  return {
+    batchesPerEpoch: Math.ceil(examples.length / batchSize),
+    batch(epoch, index) {
+      if (cache?.epoch !== epoch)
+        cache = { epoch, batches: epochBatches(examples, batchSize, seed, epoch, opts) };
+      return cache.batches[index];
+    },
+  };
+}
 
 export const causalLmLoss: LossFn = (model, batch) => {
   const { logits } = model.forward(batch.inputs);
   return { loss: crossEntropy(logits!, batch.targets, { ignoreIndex: IGNORE_INDEX }) };
 };
 
-export interface TrainOptions {
+export interface TrainOptions<B = Batch> {
   /** Optimiser steps; or give epochs. */
   steps?: number;
   epochs?: number;
@@ -56,9 +83,17 @@ export interface TrainOptions {
   trainable?: (name: string) => boolean;
   /** Element masks by parameter name (1 = may change, 0 = frozen); other parameters are unmasked. */
   masks?: ReadonlyMap<string, Float32Array>;
-  loss?: LossFn;
+  loss?: LossFn<B>;
   evalEvery?: number;
+  /** Held-out examples whose mean loss is logged as evalLoss (example data only). */
   evalExamples?: readonly Example[];
+  /** Extra evaluation run every evalEvery steps (no gradient); its values are logged. */
+  evaluate?: (model: CausalLM, step: number) => Record<string, number>;
+  /**
+   * Keep the parameters of the best evaluated step (by this logged value) and restore them at
+   * the end; the result reports which step that was.
+   */
+  selectBest?: { metric: string; mode: 'min' | 'max' };
   /** Checkpoint folder; with resume, training continues from it when it holds a checkpoint. */
   checkpointDir?: string;
   checkpointEvery?: number;
@@ -90,6 +125,8 @@ export interface TrainResult {
   seconds: number;
   stoppedEarly: boolean;
   trainableParameters: number;
+  /** The step whose parameters were kept when selectBest is set. */
+  bestStep?: number;
 }
 
 function globalGradNorm(params: readonly Tensor[]): number {
@@ -102,7 +139,7 @@ function fail(field: string, expected: string, found: unknown): never {
   throw new ConfigError('invalid training option', { where: field, expected, found: String(found) });
 }
 
-function resolve(o: TrainOptions, batchesPerEpoch: number) {
+function resolve<B>(o: TrainOptions<B>, batchesPerEpoch: number) {
   const gradAccum = o.gradAccum ?? 1;
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail('batchSize', 'an integer >= 1', o.batchSize);
   if (!Number.isInteger(gradAccum) || gradAccum < 1) fail('gradAccum', 'an integer >= 1', gradAccum);
@@ -139,16 +176,24 @@ export function evaluateLoss(
   return tokens === 0 ? Number.NaN : total / tokens;
 }
 
-export async function train(
+export async function train<B extends { tokens: number } = Batch>(
   model: CausalLM,
-  examples: readonly Example[],
-  opts: TrainOptions,
+  data: readonly Example[] | BatchSource<B>,
+  opts: TrainOptions<B>,
 ): Promise<TrainResult> {
-  checkExamples(examples, opts.label ?? 'training data', model.vocabSize);
-  if (examples.length === 0) fail('examples', 'at least one training example', 'none');
-  const batchesPerEpoch = Math.ceil(examples.length / opts.batchSize);
+  let source: BatchSource<B>;
+  if (Array.isArray(data)) {
+    const examples = data as readonly Example[];
+    checkExamples(examples, opts.label ?? 'training data', model.vocabSize);
+    if (examples.length === 0) fail('examples', 'at least one training example', 'none');
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      fail('batchSize', 'an integer >= 1', opts.batchSize);
+    source = exampleSource(examples, opts.batchSize, opts.seed ?? 0, opts) as unknown as BatchSource<B>;
+  } else source = data as BatchSource<B>;
+  const batchesPerEpoch = source.batchesPerEpoch;
+  if (!(batchesPerEpoch >= 1)) fail('data', 'at least one batch per epoch', batchesPerEpoch);
   const { gradAccum, steps, schedule, clipNorm, seed } = resolve(opts, batchesPerEpoch);
-  const lossFn = opts.loss ?? causalLmLoss;
+  const lossFn = (opts.loss ?? causalLmLoss) as LossFn<B>;
 
   // Parameter selection: frozen parameters stop requiring grad for the run.
   const named = model.namedParameters();
@@ -183,14 +228,8 @@ export async function train(
   let finalLoss = Number.NaN;
   let evalLoss: number | null = null;
   let stoppedEarly = false;
-  let epochCache: { epoch: number; batches: Batch[] } | null = null;
-  const microBatch = (k: number): Batch => {
-    const epoch = Math.floor(k / batchesPerEpoch);
-    if (epochCache?.epoch !== epoch) {
-      epochCache = { epoch, batches: epochBatches(examples, opts.batchSize, seed, epoch, opts) };
-    }
-    return epochCache.batches[k % batchesPerEpoch];
-  };
+  const microBatch = (k: number): B => source.batch(Math.floor(k / batchesPerEpoch), k % batchesPerEpoch);
+  let best: { value: number; step: number; params: Float32Array[] } | null = null;
 
   try {
     model.train();
@@ -249,11 +288,20 @@ export async function train(
         seconds: (performance.now() - t0) / 1000,
         ...extra,
       };
-      if (opts.evalEvery && opts.evalExamples && (step % opts.evalEvery === 0 || step === steps)) {
+      if (opts.evalEvery && (step % opts.evalEvery === 0 || step === steps)) {
         model.eval();
-        evalLoss = evaluateLoss(model, opts.evalExamples, opts.batchSize, lossFn);
+        if (opts.evalExamples) {
+          evalLoss = evaluateLoss(model, opts.evalExamples, opts.batchSize);
+          entry.evalLoss = evalLoss;
+        }
+        if (opts.evaluate) noGrad(() => Object.assign(entry, opts.evaluate!(model, step)));
         model.train();
-        entry.evalLoss = evalLoss;
+        const pick = opts.selectBest;
+        const value = pick ? entry[pick.metric] : undefined;
+        if (pick && value !== undefined && Number.isFinite(value)) {
+          const better = !best || (pick.mode === 'min' ? value < best.value : value > best.value);
+          if (better) best = { value, step, params: selected.map(([, t]) => t.f32.slice()) };
+        }
       }
       await log?.append(entry);
       progress.update(step, entry);
@@ -264,6 +312,10 @@ export async function train(
         stoppedEarly = true;
         break;
       }
+    }
+    if (best && best.step !== step) {
+      const kept = best;
+      selected.forEach(([, t], i) => t.f32.set(kept.params[i]));
     }
   } finally {
     model.eval();
@@ -279,5 +331,6 @@ export async function train(
     seconds: (performance.now() - started) / 1000,
     stoppedEarly,
     trainableParameters: selected.reduce((n, [, t]) => n + t.size, 0),
+    bestStep: (best as { step: number } | null)?.step,
   };
 }
