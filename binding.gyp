@@ -6,6 +6,7 @@
         "native/addon.cpp",
         "native/thread-pool.cpp",
         "native/gemm.cpp",
+        "native/gemm-kernels.cpp",
         "native/elementwise.cpp",
         "native/reduce.cpp",
         "native/fused.cpp",

@@ -20,11 +20,14 @@ export async function main(argv: string[]): Promise<void> {
   const load = name === undefined ? undefined : SUITES[name];
   if (!load) {
     const known = Object.keys(SUITES).join(', ');
-    throw new ConfigError(name === undefined ? 'no benchmark suite given' : `unknown benchmark suite "${name}"`, {
-      expected: `one of: ${known}`,
-      found: name ?? 'nothing',
-      hint: 'usage: npm run bench -- <suite>',
-    });
+    throw new ConfigError(
+      name === undefined ? 'no benchmark suite given' : `unknown benchmark suite "${name}"`,
+      {
+        expected: `one of: ${known}`,
+        found: name ?? 'nothing',
+        hint: 'usage: npm run bench -- <suite>',
+      },
+    );
   }
   const suite = await load();
   await suite.run(rest);
