@@ -50,3 +50,11 @@ export function buildModel(config: Record<string, unknown>, rng: Rng | null, fil
   const entry = registry.get(valid.model_type as string)!;
   return entry.build(valid as never, rng);
 }
+
+/** An independent copy of a model (same config, copied weights), e.g. a frozen reference. */
+export function cloneModel(model: CausalLM): CausalLM {
+  const copy = buildModel(model.config, null);
+  copy.loadState(new Map([...model.stateDict()].map(([n, w]) => [n, w.slice()])));
+  copy.eval();
+  return copy;
+}

@@ -10,7 +10,13 @@ import { CheckpointError } from '../errors.ts';
 import { fsyncDir, writeJsonAtomic } from '../io/atomic.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import type { AdamW, AdamWState } from '../nn/index.ts';
+import type { AdamWState, SophiaState } from '../nn/index.ts';
+
+/** What checkpoints need of an optimiser (AdamW and Sophia share this state shape). */
+export interface CheckpointableOptimizer {
+  state(): AdamWState | SophiaState;
+  loadState(state: never): void;
+}
 
 export interface CheckpointStore {
   dir: string;
@@ -23,6 +29,7 @@ export interface LoopState {
 
 interface StateFile extends LoopState {
   format: 'lethe-train-checkpoint/1';
+  kind: 'adamw' | 'sophia';
   lrs: number[];
   params: ({ name?: string; step: number } | null)[];
 }
@@ -33,7 +40,7 @@ const previous = (s: CheckpointStore) => join(s.dir, 'checkpoint.old');
 export async function saveCheckpoint(
   store: CheckpointStore,
   model: CausalLM,
-  optimizer: AdamW,
+  optimizer: CheckpointableOptimizer,
   loop: LoopState,
 ): Promise<void> {
   await mkdir(store.dir, { recursive: true });
@@ -52,6 +59,7 @@ export async function saveCheckpoint(
   const state: StateFile = {
     format: 'lethe-train-checkpoint/1',
     ...loop,
+    kind: opt.kind,
     lrs: opt.lrs,
     params: opt.params.map((p) => (p ? { name: p.name, step: p.step } : null)),
   };
@@ -68,7 +76,7 @@ export async function saveCheckpoint(
 export async function loadCheckpoint(
   store: CheckpointStore,
   model: CausalLM,
-  optimizer: AdamW,
+  optimizer: CheckpointableOptimizer,
 ): Promise<LoopState | null> {
   for (const dir of [current(store), previous(store)]) {
     const statePath = join(dir, 'state.json');
@@ -92,8 +100,8 @@ export async function loadCheckpoint(
     const weights = await readSafetensors(join(dir, 'model.safetensors'));
     model.loadHF(weights as never, join(dir, 'model.safetensors'));
     const moments = await readSafetensors(join(dir, 'optimizer.safetensors'));
-    const optState: AdamWState = {
-      kind: 'adamw',
+    const optState = {
+      kind: state.kind ?? 'adamw',
       lrs: state.lrs,
       params: state.params.map((p, i) => {
         if (!p) return null;
@@ -104,7 +112,7 @@ export async function loadCheckpoint(
         return { name: p.name, step: p.step, m: m.data as Float32Array, v: v.data as Float32Array };
       }),
     };
-    optimizer.loadState(optState);
+    optimizer.loadState(optState as never);
     return { step: state.step, seed: state.seed };
   }
   return null;

@@ -12,8 +12,8 @@
 import { backend } from '../backend/index.ts';
 import { ConfigError, NumericError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { AdamW, clipGradNorm, decayGroups, makeSchedule, type ScheduleSpec } from '../nn/index.ts';
-import { crossEntropy, noGrad, type Tensor } from '../tensor/index.ts';
+import { AdamW, clipGradNorm, decayGroups, makeSchedule, type ScheduleSpec, Sophia } from '../nn/index.ts';
+import { crossEntropy, noGrad, Rng, softmax, Tensor } from '../tensor/index.ts';
 import { type Batch, checkExamples, type Example, epochBatches, IGNORE_INDEX } from './batching.ts';
 import { type CheckpointStore, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { MetricLog, Progress } from './progress.ts';
@@ -81,6 +81,11 @@ export interface TrainOptions<B = Batch> {
   maxLen?: number;
   /** Only parameters whose HF name passes are trained (default all). */
   trainable?: (name: string) => boolean;
+  /** 'sophia': clipped diagonal-Hessian steps (Gauss–Newton–Bartlett estimates every hessianEvery steps). */
+  optimizer?: 'adamw' | 'sophia';
+  hessianEvery?: number;
+  /** The plain token batch a Hessian estimate is taken on (default: the batch itself). */
+  curvatureBatch?: (batch: B) => Batch;
   /** Element masks by parameter name (1 = may change, 0 = frozen); other parameters are unmasked. */
   masks?: ReadonlyMap<string, Float32Array>;
   loss?: LossFn<B>;
@@ -133,6 +138,37 @@ function globalGradNorm(params: readonly Tensor[]): number {
   let sq = 0;
   for (const p of params) if (p.grad) sq += backend.sumSquares(p.grad.f32);
   return Math.sqrt(sq);
+}
+
+/**
+ * Gauss–Newton–Bartlett diagonal Hessian estimate (Sophia-G): sample targets from the model's own
+ * predictions at the scored positions, take the gradient ĝ of their mean cross-entropy, and
+ * return N·ĝ² (N = sampled tokens). Existing gradients are left untouched.
+ */
+function gnbHessian(model: CausalLM, batch: Batch, seed: number, optimizer: Sophia): (Float32Array | null)[] {
+  const params = optimizer.parameterList;
+  const saved = params.map((p) => p.grad);
+  for (const p of params) p.grad = null;
+  const logits = model.forward(batch.inputs).logits!;
+  const V = model.vocabSize;
+  const probs = noGrad(() => softmax(logits)).f32;
+  const rng = new Rng(seed);
+  const targets = batch.targets.i32.map((t, i) => {
+    if (t === IGNORE_INDEX) return IGNORE_INDEX;
+    let u = rng.uniform();
+    for (let v = 0; v < V; v++) {
+      u -= probs[i * V + v];
+      if (u <= 0) return v;
+    }
+    return V - 1;
+  });
+  const n = targets.filter((t) => t !== IGNORE_INDEX).length;
+  crossEntropy(logits, new Tensor(targets, batch.targets.shape), { ignoreIndex: IGNORE_INDEX }).backward();
+  const out = params.map((p) => (p.grad ? p.grad.f32.map((g) => n * g * g) : null));
+  params.forEach((p, i) => {
+    p.grad = saved[i];
+  });
+  return out;
 }
 
 function fail(field: string, expected: string, found: unknown): never {
@@ -208,12 +244,12 @@ export async function train<B extends { tokens: number } = Batch>(
     if (mask.length !== hit[1].size) fail(`masks.${name}`, `${hit[1].size} values`, mask.length);
     return { param: hit[1], mask };
   });
-  const optimizer = new AdamW(decayGroups(selected, opts.weightDecay ?? 0), {
-    lr: opts.lr,
-    betas: opts.betas,
-    eps: opts.eps,
-    weightDecay: opts.weightDecay ?? 0,
-  });
+  const groups = decayGroups(selected, opts.weightDecay ?? 0);
+  const optimizer =
+    opts.optimizer === 'sophia'
+      ? new Sophia(groups, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0 })
+      : new AdamW(groups, { lr: opts.lr, betas: opts.betas, eps: opts.eps, weightDecay: opts.weightDecay ?? 0 });
+  const hessianEvery = opts.hessianEvery ?? 10;
 
   let step = 0;
   const store: CheckpointStore | null = opts.checkpointDir ? { dir: opts.checkpointDir } : null;
@@ -265,6 +301,10 @@ export async function train<B extends { tokens: number } = Batch>(
           where: opts.label ?? 'training',
           hint: 'lower the learning rate; nothing was saved from this step',
         });
+      }
+      if (optimizer instanceof Sophia && step % hessianEvery === 0) {
+        const b = microBatch(step * gradAccum);
+        optimizer.updateHessian(gnbHessian(model, opts.curvatureBatch ? opts.curvatureBatch(b) : (b as unknown as Batch), seed + step, optimizer));
       }
       const lr = schedule(step);
       optimizer.setLr(lr);

@@ -1,0 +1,227 @@
+/**
+ * `lethe prepare`: the two models every study is graded with — the **target**, trained on
+ * forget ∪ retain, and the **oracle**, trained on retain only with the same recipe and seed (the
+ * gold standard: what unlearning should approach). Both are cached under a key hashing the
+ * recipe, the task's data, the seed and the code version, and published atomically (built in a
+ * temporary folder, then renamed), so later commands and concurrent runs reuse them safely.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type TrainRecipe, TrainRecipeSchema } from '../config/train-config.ts';
+import { contentHash, type Task, taskHash } from '../data/index.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
+import { withLock } from '../io/lock.ts';
+import type { CausalLM } from '../models/causal-lm.ts';
+import { buildModel } from '../models/registry.ts';
+import { Rng } from '../tensor/index.ts';
+import { splitExamples } from '../text/format.ts';
+import { loadPretrained, savePretrained } from '../text/pretrained.ts';
+import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
+import type { Example } from '../train/batching.ts';
+import { train } from '../train/trainer.ts';
+
+/** Bump when a change to lethe alters what prepare produces. */
+export const PREPARE_VERSION = 1;
+const SPECIALS = ['<|endoftext|>', '<|pad|>'];
+
+/** The default recipe: a small GPT-2 that memorises the synthetic benchmark in a few minutes on 2 cores. */
+export const DEFAULT_PREPARE_RECIPE: Partial<TrainRecipe> = {
+  arch: 'gpt2',
+  layers: 4,
+  hidden: 128,
+  heads: 4,
+  context: 256,
+  vocabSize: 2048,
+  epochs: 8,
+  batchSize: 16,
+  lr: 3e-3,
+  warmup: 30,
+  weightDecay: 0.01,
+};
+
+export interface PrepareOptions {
+  task: Task;
+  recipe?: Partial<TrainRecipe>;
+  seed?: number;
+  cacheDir: string;
+  /** Fine-tune this HF folder instead of training from scratch. */
+  base?: string;
+  progress?: boolean;
+}
+
+export interface Prepared {
+  key: string;
+  dir: string;
+  target: string;
+  oracle: string;
+  reused: boolean;
+  recipe: TrainRecipe;
+  info: PrepareInfo;
+}
+
+export interface PrepareInfo {
+  key: string;
+  task: { name: string; hash: string };
+  recipe: TrainRecipe;
+  seed: number;
+  base: string | null;
+  version: number;
+  target: { finalLoss: number; steps: number; seconds: number };
+  oracle: { finalLoss: number; steps: number; seconds: number };
+  parameters: number;
+}
+
+/** Every text a task holds, for training its tokenizer. */
+function taskTexts(task: Task): string[] {
+  const out: string[] = [];
+  for (const split of Object.values(task.splits)) {
+    for (const q of split.qa) out.push(q.question, q.answer);
+    for (const t of split.text) out.push(t.text);
+  }
+  for (const set of Object.values(task.eval.qa))
+    for (const q of set) out.push(q.question, q.answer, ...(q.perturbedAnswers ?? []));
+  for (const set of Object.values(task.eval.text)) for (const t of set) out.push(t.text);
+  for (const set of Object.values(task.eval.verbatim))
+    for (const v of set) out.push(v.prompt + v.continuation);
+  out.push(...task.idk);
+  return out;
+}
+
+function modelConfig(r: TrainRecipe, vocab: number, eos: number): Record<string, unknown> {
+  if (r.arch === 'gpt2') {
+    return {
+      model_type: 'gpt2',
+      vocab_size: vocab,
+      n_positions: r.context,
+      n_embd: r.hidden,
+      n_layer: r.layers,
+      n_head: r.heads,
+      bos_token_id: eos,
+      eos_token_id: eos,
+    };
+  }
+  return {
+    model_type: 'llama',
+    vocab_size: vocab,
+    hidden_size: r.hidden,
+    intermediate_size: Math.ceil((r.hidden * 8) / 3 / 32) * 32,
+    num_hidden_layers: r.layers,
+    num_attention_heads: r.heads,
+    num_key_value_heads: r.kvHeads ?? r.heads,
+    max_position_embeddings: r.context,
+    bos_token_id: eos,
+    eos_token_id: eos,
+    tie_word_embeddings: true,
+  };
+}
+
+async function trainOne(
+  label: string,
+  init: () => Promise<{ model: CausalLM; tokenizer: Tokenizer }>,
+  examples: Example[],
+  recipe: TrainRecipe,
+  seed: number,
+  out: string,
+  progress: boolean,
+) {
+  const { model, tokenizer } = await init();
+  const r = await train(model, examples, {
+    epochs: recipe.steps === undefined ? recipe.epochs : undefined,
+    steps: recipe.steps,
+    batchSize: recipe.batchSize,
+    gradAccum: recipe.gradAccum,
+    lr: recipe.lr,
+    schedule: recipe.schedule,
+    warmupSteps: recipe.warmup,
+    weightDecay: recipe.weightDecay,
+    clipNorm: recipe.clip,
+    seed,
+    checkpointDir: join(out, 'checkpoints'),
+    checkpointEvery: 100,
+    resume: true,
+    logFile: join(out, 'train-log.jsonl'),
+    progress,
+    label,
+  });
+  await savePretrained(out, model, tokenizer);
+  await rm(join(out, 'checkpoints'), { recursive: true, force: true });
+  return { finalLoss: r.finalLoss, steps: r.steps, seconds: r.seconds, parameters: model.numParameters() };
+}
+
+export async function prepare(o: PrepareOptions): Promise<Prepared> {
+  const recipe = TrainRecipeSchema.parse({ ...DEFAULT_PREPARE_RECIPE, ...o.recipe });
+  const seed = o.seed ?? 0;
+  const tHash = taskHash(o.task);
+  const key = contentHash(
+    { recipe, task: tHash, seed, base: o.base ?? null, version: PREPARE_VERSION },
+    'prepare',
+  ).slice(0, 16);
+  const dir = join(o.cacheDir, 'models', key);
+  const target = join(dir, 'target');
+  const oracle = join(dir, 'oracle');
+  const infoPath = join(dir, 'prepare.json');
+  const progress = o.progress ?? true;
+  const cached = async (): Promise<Prepared | null> =>
+    existsSync(infoPath)
+      ? {
+          key,
+          dir,
+          target,
+          oracle,
+          reused: true,
+          recipe,
+          info: JSON.parse(await readFile(infoPath, 'utf8')) as PrepareInfo,
+        }
+      : null;
+  const hit = await cached();
+  if (hit) return hit;
+  await mkdir(join(o.cacheDir, 'models'), { recursive: true });
+  // One process builds a key at a time; the others wait and then reuse what it published.
+  return withLock(`${dir}.lock`, async () => (await cached()) ?? build(), {
+    onWait: () => progress && process.stderr.write(`prepare: waiting for another process building ${key}\n`),
+  });
+
+  async function build(): Promise<Prepared> {
+    // Build in a private folder (resumable across interruptions of this process), publish by rename.
+    const work = join(o.cacheDir, 'models', `${key}.partial`);
+    await mkdir(work, { recursive: true });
+    let tokenizer: Tokenizer;
+    if (o.base) tokenizer = (await loadPretrained(o.base)).tokenizer;
+    else
+      tokenizer = trainByteLevelBpe(taskTexts(o.task), {
+        vocabSize: recipe.vocabSize,
+        specialTokens: SPECIALS,
+      });
+    const maxLen = recipe.context;
+    const forget = splitExamples(tokenizer, o.task.splits.forget, maxLen);
+    const retain = splitExamples(tokenizer, o.task.splits.retain, maxLen);
+    const init = async () => {
+      if (o.base) return loadPretrained(o.base);
+      const eos = tokenizer.tokenToId(SPECIALS[0])!;
+      return { model: buildModel(modelConfig(recipe, tokenizer.vocabSize, eos), new Rng(seed)), tokenizer };
+    };
+    const log = (m: string) => progress && process.stderr.write(`prepare: ${m}\n`);
+    log(`task ${o.task.name}: ${forget.length} forget, ${retain.length} retain examples; cache key ${key}`);
+    const t = existsSync(join(work, 'target.json'))
+      ? JSON.parse(await readFile(join(work, 'target.json'), 'utf8'))
+      : await trainOne('target', init, [...forget, ...retain], recipe, seed, join(work, 'target'), progress);
+    await writeJsonAtomic(join(work, 'target.json'), t);
+    const or = await trainOne('oracle', init, retain, recipe, seed, join(work, 'oracle'), progress);
+    const info: PrepareInfo = {
+      key,
+      task: { name: o.task.name, hash: tHash },
+      recipe,
+      seed,
+      base: o.base ?? null,
+      version: PREPARE_VERSION,
+      target: { finalLoss: t.finalLoss, steps: t.steps, seconds: t.seconds },
+      oracle: { finalLoss: or.finalLoss, steps: or.steps, seconds: or.seconds },
+      parameters: t.parameters,
+    };
+    await writeJsonAtomic(join(work, 'prepare.json'), info);
+    await rename(work, dir);
+    return { key, dir, target, oracle, reused: false, recipe, info };
+  }
+}

@@ -1,0 +1,9 @@
+/** Registers every built-in unlearning method (import this once before using the registry). */
+import { registerMethod } from '../registry.ts';
+import { ga, gaKl, gradDiff, randomLabel } from './gradient-ascent.ts';
+import { npo, npoKl, npoRt, simnpo } from './npo.ts';
+import { dpo, idk } from './preference.ts';
+import { rmu } from './rmu.ts';
+
+for (const m of [ga, gradDiff, gaKl, randomLabel, npo, npoRt, npoKl, simnpo, idk, dpo, rmu])
+  registerMethod(m as never);

@@ -1,0 +1,38 @@
+/** Refusal-based methods: idk (fine-tune forget prompts toward "I don't know") and dpo (prefer the refusal). */
+import { z } from 'zod';
+import { add, affine, neg } from '../../tensor/index.ts';
+import { dpoLoss, meanNll, sequenceNll } from '../losses.ts';
+import type { UnlearnMethod } from '../types.ts';
+
+export const idk: UnlearnMethod<{ alpha: number }> = {
+  name: 'idk',
+  summary:
+    'Fine-tune the forget prompts toward refusal answers ("I don\'t know" strings), plus α·ℓ̄ on retain.',
+  paper: 'Maini et al. 2024 (TOFU), arXiv:2401.06121',
+  kind: 'gradient',
+  args: z.object({ alpha: z.number().default(1) }),
+  needs: { idk: true, retain: true },
+  loss(ctx, b) {
+    const f = meanNll(ctx.model, b.idk!);
+    const r = meanNll(ctx.model, b.retain!);
+    return { loss: add(f, affine(r, ctx.args.alpha)), logs: { idkNll: f.item(), retainNll: r.item() } };
+  },
+};
+
+export const dpo: UnlearnMethod<{ beta: number; alpha: number }> = {
+  name: 'dpo',
+  summary:
+    'DPO with the refusal as the preferred answer and the true answer as the rejected one: −(2/β)·E log σ(β[(log p_θ − log p_ref)(idk) − (log p_θ − log p_ref)(y_f)]) + α·ℓ̄_r.',
+  paper: 'Rafailov et al. 2023, arXiv:2305.18290; TOFU, arXiv:2401.06121',
+  kind: 'gradient',
+  args: z.object({ beta: z.number().positive().default(0.1), alpha: z.number().default(1) }),
+  needs: { idk: true, retain: true, referenceLogProbs: true },
+  loss(ctx, b) {
+    const w = sequenceNll(ctx.model, b.idk!).nll;
+    const l = sequenceNll(ctx.model, b.forget).nll;
+    const pick = (a: Float32Array) => Float32Array.from(b.forgetIndex, (i) => a[i]);
+    const d = dpoLoss(neg(w), pick(ctx.refLogp!.idk!), neg(l), pick(ctx.refLogp!.forget), ctx.args.beta);
+    const r = meanNll(ctx.model, b.retain!);
+    return { loss: add(d, affine(r, ctx.args.alpha)), logs: { dpo: d.item(), retainNll: r.item() } };
+  },
+};

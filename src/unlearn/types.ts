@@ -1,0 +1,84 @@
+/**
+ * What an unlearning method is: a named plugin with a zod schema of arguments and what it needs
+ * (retain data, cached reference log-probs, a frozen reference model, refusal answers). Gradient
+ * methods give a loss per batch; weight methods edit the weights once; input methods change only
+ * what the model is asked.
+ */
+import type { z } from 'zod';
+import type { Task } from '../data/task.ts';
+import type { CausalLM } from '../models/causal-lm.ts';
+import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import type { Batch, Example } from '../train/batching.ts';
+import type { LossOutput } from '../train/trainer.ts';
+
+export interface UnlearnBatch {
+  tokens: number;
+  forget: Batch;
+  /** Indices of the forget examples in ctx.forget (for cached reference values). */
+  forgetIndex: number[];
+  retain: Batch | null;
+  /** The same forget prompts answered with a refusal (ctx.idk[i] for forget example i). */
+  idk: Batch | null;
+  /** K batches of the forget prompts with random (wrong) answers. */
+  random: Batch[];
+}
+
+export interface Needs {
+  retain?: boolean;
+  /** Summed answer log-probs of the model before unlearning on forget (and idk) examples. */
+  referenceLogProbs?: boolean;
+  /** A frozen copy of the model before unlearning (KL terms, RMU). */
+  referenceModel?: boolean;
+  idk?: boolean;
+  /** Number of random-answer variants per forget example. */
+  randomAnswers?: number;
+}
+
+export interface MethodContext<A = Record<string, unknown>> {
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  task: Task;
+  args: A;
+  seed: number;
+  forget: Example[];
+  retain: Example[];
+  idk: Example[];
+  random: Example[][];
+  reference: CausalLM | null;
+  refLogp: { forget: Float32Array; idk: Float32Array | null } | null;
+  /** Method-private state built in setup (e.g. RMU's control vector). */
+  state: Record<string, unknown>;
+  log(message: string): void;
+}
+
+/** A prompt rewrite applied at generation and scoring time (input-based unlearning). */
+export interface InputTransform {
+  kind: string;
+  /** Text placed before every prompt (and before raw text that is scored). */
+  prefix(prompt: string): string;
+  /** Optional output filter: generated text is replaced by `refusal` when it matches. */
+  blockPatterns?: string[];
+  refusal?: string;
+}
+
+export interface UnlearnMethod<A = Record<string, unknown>> {
+  name: string;
+  summary: string;
+  /** Paper reference (arXiv id or venue). */
+  paper: string;
+  kind: 'gradient' | 'weights' | 'input';
+  /** The method's own arguments with documented defaults (unknown keys are errors). */
+  args: z.ZodType<A>;
+  needs?: Needs;
+  /** Method-specific defaults for the shared training arguments (e.g. a learning rate that suits it). */
+  trainingDefaults?: Record<string, unknown>;
+  setup?(ctx: MethodContext<A>): void | Promise<void>;
+  /** Gradient methods: the loss of one batch. */
+  loss?(ctx: MethodContext<A>, batch: UnlearnBatch): LossOutput;
+  /** Gradient methods: which parameters may change (default all; the `layers` modifier narrows it). */
+  trainable?(name: string, ctx: MethodContext<A>): boolean;
+  /** Weight methods: edit ctx.model in place. */
+  apply?(ctx: MethodContext<A>): Promise<void>;
+  /** Input methods: the prompt rewrite. */
+  transform?(ctx: MethodContext<A>): InputTransform;
+}
