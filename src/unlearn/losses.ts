@@ -14,7 +14,6 @@ import {
   maximum,
   mean,
   mul,
-  neg,
   noGrad,
   sigmoid,
   sub,
