@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.ts';
 import { generateSynthetic, loadExtraction, loadTask, loadTofu, type Task } from '../data/index.ts';
+import { ConfigError } from '../errors.ts';
 
 /** ../shared/datasets beside the repository, where the staged benchmark data lives. */
 export function defaultDataDir(): string {
@@ -23,7 +23,9 @@ export async function resolveTask(spec: string, dataDir = defaultDataDir()): Pro
   }
   const need = (dir: string) => {
     if (!existsSync(dir)) {
-      throw new ConfigError(`task ${spec} needs data at ${dir}`, { hint: 'pass --data-dir, or use the built-in synthetic task' });
+      throw new ConfigError(`task ${spec} needs data at ${dir}`, {
+        hint: 'pass --data-dir, or use the built-in synthetic task',
+      });
     }
     return dir;
   };
@@ -31,10 +33,14 @@ export async function resolveTask(spec: string, dataDir = defaultDataDir()): Pro
     return loadTofu(need(join(dataDir, 'tofu')), { split: (a || 'forget01') as 'forget01' });
   }
   if (kind === 'extraction') {
-    return loadExtraction(need(join(dataDir, 'lm_extraction_benchmark')), { n: a ? Number(a) : 32, retain: 512 });
+    return loadExtraction(need(join(dataDir, 'lm_extraction_benchmark')), {
+      n: a ? Number(a) : 32,
+      retain: 512,
+    });
   }
   if (spec.endsWith('.json') || existsSync(spec)) return loadTask(spec);
   throw new ConfigError(`unknown task "${spec}"`, {
-    expected: 'a task.json path, synthetic[:tiny|small|large], tofu:forget01|forget05|forget10 or extraction[:N]',
+    expected:
+      'a task.json path, synthetic[:tiny|small|large], tofu:forget01|forget05|forget10 or extraction[:N]',
   });
 }

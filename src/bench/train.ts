@@ -21,10 +21,22 @@ interface BenchConfig {
   lora?: number;
 }
 
-const gpt2Small = { model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 };
+const gpt2Small = {
+  model_type: 'gpt2',
+  vocab_size: 50257,
+  n_positions: 1024,
+  n_embd: 768,
+  n_layer: 12,
+  n_head: 12,
+};
 const CONFIGS: BenchConfig[] = [
   { name: 'gpt2-small', model: gpt2Small, batch: 4, seq: 256 },
-  { name: 'small-L4-C256-V4096', model: { ...gpt2Small, vocab_size: 4096, n_embd: 256, n_layer: 4, n_head: 4 }, batch: 16, seq: 128 },
+  {
+    name: 'small-L4-C256-V4096',
+    model: { ...gpt2Small, vocab_size: 4096, n_embd: 256, n_layer: 4, n_head: 4 },
+    batch: 16,
+    seq: 128,
+  },
   { name: 'gpt2-small-lora-r8', model: gpt2Small, batch: 4, seq: 256, lora: 8 },
 ];
 
@@ -49,7 +61,10 @@ function measureOne(cfg: BenchConfig, steps: number) {
   const step = () => {
     const loss = crossEntropy(model.forward(x).logits!, y);
     loss.backward();
-    clipGradNorm(named.map(([, t]) => t), 1);
+    clipGradNorm(
+      named.map(([, t]) => t),
+      1,
+    );
     noGrad(() => opt.step());
     opt.zeroGrad();
     return loss.item();
@@ -95,15 +110,25 @@ export async function run(args: string[]): Promise<void> {
   for (const cfg of CONFIGS.filter((c) => !only || c.name === only)) {
     process.stderr.write(`bench train: ${cfg.name} (B${cfg.batch}×T${cfg.seq}, ${steps} timed steps)\n`);
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-    const out = execFileSync(process.execPath, ['--import', 'tsx', cli, 'train', '--one', cfg.name, '--steps', String(steps)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', cli, 'train', '--one', cfg.name, '--steps', String(steps)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     rows.push(JSON.parse(out.trim().split('\n').pop()!));
   }
   const result = {
     suite: 'train',
-    machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, backend: backend.name, threads: backend.getThreads() },
+    machine: {
+      cpu: cpus()[0]?.model,
+      cores: availableParallelism(),
+      node: process.version,
+      backend: backend.name,
+      threads: backend.getThreads(),
+    },
     reference: { pytorch_1_13_tokens_per_s: { 'gpt2-small': 160, 'small-L4-C256-V4096': 3950 } },
     train: rows,
   };

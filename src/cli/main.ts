@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import { LetheError } from '../errors.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerMethods } from './commands/methods.ts';
+import { registerPrepare } from './commands/prepare.ts';
 import { registerScore } from './commands/score.ts';
 import { registerTrain } from './commands/train.ts';
 
@@ -26,10 +28,17 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerScore(program);
   registerInspect(program);
+  registerPrepare(program);
+  registerMethods(program);
   return program;
 }
 
 async function main(): Promise<void> {
+  // Output piped into `head` and closed early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const debug = process.argv.includes('--debug');
   try {
     await buildProgram().parseAsync(process.argv);

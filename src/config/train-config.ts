@@ -41,3 +41,16 @@ export const TrainRecipeSchema = z.strictObject({
   loraDropout: z.number().min(0).max(0.9).default(0),
 });
 export type TrainRecipe = z.infer<typeof TrainRecipeSchema>;
+
+/**
+ * The recipe with every key optional and no defaults filled in: what a recipe file or a set of
+ * flags overrides (zod's partial() would still fill defaults and override the caller's own).
+ */
+export const TrainRecipeOverrides = z.strictObject(
+  Object.fromEntries(
+    Object.entries(TrainRecipeSchema.shape).map(([k, v]) => {
+      const inner = v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType);
+      return [k, inner.optional()];
+    }),
+  ),
+) as unknown as z.ZodType<Partial<TrainRecipe>>;

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseConfig, readConfigFile } from '../../config/load.ts';
-import { type TrainRecipe, TrainRecipeSchema } from '../../config/train-config.ts';
+import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
 import { ConfigError } from '../../errors.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { buildModel } from '../../models/registry.ts';
@@ -102,7 +102,7 @@ export function registerTrain(program: Command): void {
     .option('--lora-targets <regex>', 'modules to adapt (default: attention projections)')
     .option('--lora-dropout <p>', 'LoRA input dropout', numberOption('--lora-dropout', 0));
   cmd.action(async (flags: Record<string, unknown>) => {
-    const fromFile = flags.config ? readConfigFile(TrainRecipeSchema.partial(), flags.config as string) : {};
+    const fromFile = flags.config ? readConfigFile(TrainRecipeOverrides, flags.config as string) : {};
     const overrides = Object.fromEntries(
       FLAG_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]),
     );
