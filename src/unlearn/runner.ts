@@ -252,6 +252,8 @@ async function runGradient(
       trainable,
       masks,
       optimizer: args.optimizer,
+      // Sophia's curvature is estimated on the forget batch, where the update acts.
+      curvatureBatch: (b) => b.forget,
       loss: (_m, batch) => method.loss!(ctx, batch),
       evalEvery: args.earlyStop ? args.evalEvery : undefined,
       evaluate: args.earlyStop

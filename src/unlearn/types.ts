@@ -51,14 +51,25 @@ export interface MethodContext<A = Record<string, unknown>> {
   log(message: string): void;
 }
 
-/** A prompt rewrite applied at generation and scoring time (input-based unlearning). */
+/**
+ * A prompt rewrite applied at generation and scoring time (input-based unlearning); applied by
+ * src/unlearn/prompted.ts.
+ */
 export interface InputTransform {
   kind: string;
-  /** Text placed before every prompt (and before raw text that is scored). */
+  /**
+   * The text placed before `prompt` (and before raw text that is scored); the caller appends the
+   * prompt itself. It may depend on the prompt (icul picks its context by the query).
+   */
   prefix(prompt: string): string;
-  /** Optional output filter: generated text is replaced by `refusal` when it matches. */
+  /**
+   * Optional output filter: generated text containing one of these strings (case-insensitive,
+   * whitespace collapsed) is replaced by `refusal`.
+   */
   blockPatterns?: string[];
   refusal?: string;
+  /** JSON that fully determines the transform (prompted.ts transformFromJson rebuilds it). */
+  toJSON(): { kind: string; version: number } & Record<string, unknown>;
 }
 
 export interface UnlearnMethod<A = Record<string, unknown>> {
