@@ -48,6 +48,7 @@ export {
   type JsonlRecord,
   readJsonl,
 } from './jsonl.ts';
+export { parseNpy, readNpy } from './npy.ts';
 export {
   type LoadedTensor,
   NODE_MAX_READ,
@@ -74,4 +75,3 @@ export {
   shardFileName,
   writeSafetensorsSharded,
 } from './sharded.ts';
-export { parseNpy, readNpy } from './npy.ts';

@@ -19,5 +19,5 @@ export type {
 export { constantSchedule, cosineSchedule, linearSchedule, makeSchedule } from './optim/schedule.ts';
 export type { SGDOptions, SGDParamState, SGDState } from './optim/sgd.ts';
 export { SGD } from './optim/sgd.ts';
-export { Sophia } from './optim/sophia.ts';
 export type { SophiaOptions, SophiaState } from './optim/sophia.ts';
+export { Sophia } from './optim/sophia.ts';

@@ -24,7 +24,10 @@ export function textExample(tok: Tokenizer, item: TextItem, maxLen: number): Exa
   return { ids: [...tok.encode(item.text, { addSpecialTokens: true }), ...eos].slice(0, maxLen), start: 1 };
 }
 
-export const tokenExample = (item: TokenItem, maxLen: number): Example => ({ ids: item.tokens.slice(0, maxLen), start: 1 });
+export const tokenExample = (item: TokenItem, maxLen: number): Example => ({
+  ids: item.tokens.slice(0, maxLen),
+  start: 1,
+});
 
 /** Every item of a split as a training example (QA, then text, then tokens), cut to maxLen tokens. */
 export function splitExamples(tok: Tokenizer, split: Split, maxLen: number): Example[] {
@@ -32,5 +35,7 @@ export function splitExamples(tok: Tokenizer, split: Split, maxLen: number): Exa
     ...split.qa.map((q: QaItem) => qaExample(tok, q.question, q.answer)),
     ...split.text.map((t) => textExample(tok, t, maxLen)),
     ...split.tokens.map((t) => tokenExample(t, maxLen)),
-  ].map((e) => (e.ids.length > maxLen ? { ids: e.ids.slice(0, maxLen), start: Math.min(e.start, maxLen - 1) } : e));
+  ].map((e) =>
+    e.ids.length > maxLen ? { ids: e.ids.slice(0, maxLen), start: Math.min(e.start, maxLen - 1) } : e,
+  );
 }

@@ -5,7 +5,7 @@
  */
 import type { CausalLM } from '../models/causal-lm.ts';
 import { noGrad } from '../tensor/index.ts';
-import { epochBatches, type Example, IGNORE_INDEX } from './batching.ts';
+import { type Example, epochBatches, IGNORE_INDEX } from './batching.ts';
 
 export function memorisationAccuracy(model: CausalLM, examples: readonly Example[], batchSize = 8): number {
   if (examples.length === 0) return Number.NaN;

@@ -248,7 +248,12 @@ export async function train<B extends { tokens: number } = Batch>(
   const optimizer =
     opts.optimizer === 'sophia'
       ? new Sophia(groups, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0 })
-      : new AdamW(groups, { lr: opts.lr, betas: opts.betas, eps: opts.eps, weightDecay: opts.weightDecay ?? 0 });
+      : new AdamW(groups, {
+          lr: opts.lr,
+          betas: opts.betas,
+          eps: opts.eps,
+          weightDecay: opts.weightDecay ?? 0,
+        });
   const hessianEvery = opts.hessianEvery ?? 10;
 
   let step = 0;
@@ -304,7 +309,14 @@ export async function train<B extends { tokens: number } = Batch>(
       }
       if (optimizer instanceof Sophia && step % hessianEvery === 0) {
         const b = microBatch(step * gradAccum);
-        optimizer.updateHessian(gnbHessian(model, opts.curvatureBatch ? opts.curvatureBatch(b) : (b as unknown as Batch), seed + step, optimizer));
+        optimizer.updateHessian(
+          gnbHessian(
+            model,
+            opts.curvatureBatch ? opts.curvatureBatch(b) : (b as unknown as Batch),
+            seed + step,
+            optimizer,
+          ),
+        );
       }
       const lr = schedule(step);
       optimizer.setLr(lr);

@@ -58,7 +58,7 @@ function hash32(s: string): number {
 const MIN_PATTERN_CHARS = 4;
 
 /** A blocked string in matching form (trailing punctuation dropped, so a cut-off answer still matches). */
-const patternKey = (p: string): string => normaliseText(p).replace(/[\s.!?;:,]+$/, '');
+export const patternKey = (p: string): string => normaliseText(p).replace(/[\s.!?;:,]+$/, '');
 
 /** Whether a pattern is long enough to be used by the output filter. */
 export const usablePattern = (p: string): boolean => patternKey(p).length >= MIN_PATTERN_CHARS;

@@ -95,7 +95,9 @@ export class Sophia extends Optimizer {
     state.params.forEach((s, i) => {
       if (!s) return;
       if (!Number.isInteger(s.step) || s.step < 0) {
-        throw new CheckpointError(`Sophia.loadState: parameter ${i} has an invalid step count`, { found: `${s.step}` });
+        throw new CheckpointError(`Sophia.loadState: parameter ${i} has an invalid step count`, {
+          found: `${s.step}`,
+        });
       }
       this.checkBuffer(i, 'm', s.m, s.name);
       this.checkBuffer(i, 'h', s.v, s.name);
