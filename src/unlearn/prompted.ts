@@ -24,7 +24,7 @@ import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import type { InputTransform } from './types.ts';
 
 /** File name of a saved transform inside an unlearning output folder. */
-export const TRANSFORM_FILE = 'input-transform.json';
+export const TRANSFORM_FILE = 'transform.json';
 
 // ---------------------------------------------------------------------------------------------
 // Text matching
@@ -183,16 +183,30 @@ export interface PromptedOptions {
   /** Score the EOS after the answer too (as qaExample does). Default true. */
   eos?: boolean;
   /**
-   * Longest request in tokens. When the prefix makes a request longer, tokens are dropped from
-   * the start of the prefix (after its leading special tokens); the prompt and answer are never cut.
+   * Longest request in tokens (pass the model's maxPositions). When the prefix makes a request
+   * longer, the prefix is shortened (whole examples nearest the query first, then tokens from its
+   * start); the prompt and answer are never cut.
    */
   maxLen?: number;
 }
 
-/** Prefix ids (with the tokenizer's leading special tokens), cut from the left to fit `room`. */
+/** The in-context examples of a prefix, each with its trailing separator. */
+const prefixPieces = (prefix: string): string[] => prefix.split(/(?<=\n\n)(?=Question:)/);
+
+/**
+ * Prefix ids (with the tokenizer's leading special tokens) in at most `room` tokens. Too long, it
+ * loses whole examples nearest the query first (icul keeps its flipped forget example, which
+ * comes first); a single remaining piece keeps its end.
+ */
 function prefixIds(tok: Tokenizer, prefix: string, room: number): number[] {
-  const ids = tok.encode(prefix, { addSpecialTokens: true });
+  let ids = tok.encode(prefix, { addSpecialTokens: true });
   if (ids.length <= room) return ids;
+  const pieces = prefixPieces(prefix);
+  while (pieces.length > 1) {
+    pieces.pop();
+    ids = tok.encode(pieces.join(''), { addSpecialTokens: true });
+    if (ids.length <= room) return ids;
+  }
   let lead = 0;
   while (lead < ids.length && tok.isSpecialId(ids[lead])) lead++;
   // The leading special tokens (BOS) stay: the model never saw text without them.

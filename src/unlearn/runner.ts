@@ -141,8 +141,8 @@ function buildContext(
   const tok = o.tokenizer;
   const seed = o.seed ?? 0;
   const needs = method.needs ?? {};
-  const forget = splitExamples(tok, forgetSplit, args.maxLen);
-  const retain = needs.retain ? splitExamples(tok, o.task.splits.retain, args.maxLen) : [];
+  const forget = splitExamples(tok, forgetSplit, args.maxLen ?? o.model.maxPositions);
+  const retain = needs.retain ? splitExamples(tok, o.task.splits.retain, args.maxLen ?? o.model.maxPositions) : [];
   if (needs.retain && retain.length === 0) {
     throw new DataError(`method ${method.name} needs retain data and the task has none`, {
       where: `task ${o.task.name}`,
@@ -291,7 +291,8 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
   const log = (m: string) => {
     if (o.progress !== false) process.stderr.write(`${method.name}: ${m}\n`);
   };
-  const { holdout } = taskExamples(o.tokenizer, o.task, args.maxLen);
+  const maxLen = args.maxLen ?? o.model.maxPositions;
+  const { holdout } = taskExamples(o.tokenizer, o.task, maxLen);
   const requests =
     method.kind === 'gradient' ? requestsOf(o.task.splits.forget, args.requests) : [o.task.splits.forget];
   const results: UnlearnResult['requests'] = [];

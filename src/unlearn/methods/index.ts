@@ -9,5 +9,22 @@ import { rmu } from './rmu.ts';
 import { taskVector } from './task-vector.ts';
 import { whp } from './whp.ts';
 
-for (const m of [ga, gradDiff, gaKl, randomLabel, npo, npoRt, npoKl, simnpo, idk, dpo, rmu, taskVector, whp, influence, icul, guardrail])
+for (const m of [
+  ga,
+  gradDiff,
+  gaKl,
+  randomLabel,
+  npo,
+  npoRt,
+  npoKl,
+  simnpo,
+  idk,
+  dpo,
+  rmu,
+  taskVector,
+  whp,
+  influence,
+  icul,
+  guardrail,
+])
   registerMethod(m as never);

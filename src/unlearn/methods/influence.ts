@@ -2,9 +2,9 @@
  * `influence`: one-shot influence-function unlearning. Removing D_f from the training set moves
  * the optimum of Σ_{z∈D_r} ℓ_z; since the trained θ* has ∇(L_r + L_f)(θ*) = 0, one Newton step on
  * the retain objective from θ* is
- *     θ_u = θ* + η · H_r⁻¹ Σ_{z∈D_f} ∇ℓ_z(θ*),
- * with H_r a damped diagonal curvature of L_r = Σ_{z∈D_r} ℓ̄_z (curvature.ts: empirical Fisher or
- * Hutchinson). ℓ̄ is the mean answer NLL per example, the same loss on both sides, so the scales
+ *     θ_u = θ* + η · (diag H_r + |D_r|·λ)⁻¹ Σ_{z∈D_f} ∇ℓ_z(θ*),
+ * with diag H_r a diagonal curvature estimate of L_r = Σ_{z∈D_r} ℓ̄_z (curvature.ts: empirical
+ * Fisher or Hutchinson; negative estimates clamped to 0) and λ a damping per retain example. ℓ̄ is the mean answer NLL per example, the same loss on both sides, so the scales
  * match and η = 1 is the Newton step. Optionally only a localized subset changes (a `layers`
  * regex and/or a SalUn/WAGLE saliency mask); everything else stays bit-for-bit.
  *
@@ -24,10 +24,12 @@ const InfluenceArgs = z.object({
   /** Curvature estimator: empirical Fisher diagonal (one gradient pass, ≥ 0) or Hutchinson. */
   curvature: z.enum(['fisher', 'hutchinson']).default('fisher'),
   /**
-   * λ added to the curvature diagonal, in the units of H_r (a sum over retain examples). It caps
-   * the step of weights the retain set barely constrains at η·|g|/λ.
+   * λ per retain example: added to the diagonal of the mean retain Hessian H_r/|D_r| (so
+   * |D_r|·λ is added to H_r), which keeps one default meaningful across retain-set sizes. It caps
+   * the step of weights the retain set barely constrains at η·|g|/(|D_r|·λ). On a memorised model
+   * the empirical Fisher is tiny (its gradients vanish) and λ sets most of the step size.
    */
-  damping: z.number().nonnegative().default(0.1),
+  damping: z.number().nonnegative().default(0.05),
   /** η: 1 is the Newton step; MUSE-style amplification uses more. */
   scale: z.number().default(1),
   /** Hutchinson probes per retain batch. */
@@ -99,7 +101,7 @@ function sampleOf(examples: readonly Example[], n: number | undefined, seed: num
 export const influence: UnlearnMethod<InfluenceArgs> = {
   name: 'influence',
   summary:
-    'One-shot influence update θ + η·(diag H_r + λ)⁻¹ Σ_f ∇ℓ̄: a damped diagonal Newton step on the retain objective (Fisher or Hutchinson curvature), optionally on a localized weight subset.',
+    'One-shot influence update θ + η·(diag H_r + |D_r|·λ)⁻¹ Σ_f ∇ℓ̄: a damped diagonal Newton step on the retain objective (Fisher or Hutchinson curvature), optionally on a localized weight subset.',
   paper: 'Koh & Liang 2017, arXiv:1703.04730; survey family in ../shared/UNLEARNING.md',
   kind: 'weights',
   args: InfluenceArgs,
@@ -136,7 +138,7 @@ export const influence: UnlearnMethod<InfluenceArgs> = {
         return { grad, curvature };
       });
       const stats = influenceUpdate(params, grad, curvature, {
-        damping: a.damping,
+        damping: a.damping * ctx.retain.length,
         scale: a.scale,
         masks: masks ? named.map(([n]) => masks.get(n) ?? null) : undefined,
       });
