@@ -1,0 +1,143 @@
+/**
+ * The study summary: everything the report shows, and nothing it has to recompute. Written by
+ * the study runner (`lethe bench`) as runs/<study>/summary.json and read back by the report
+ * (`lethe report`), validated by this schema on both sides.
+ */
+import { z } from 'zod';
+
+/** A metric value; null means not applicable or skipped (the reason is in `notes`). */
+const Value = z.number().nullable();
+
+export const ColumnSchema = z.strictObject({
+  /** Key into RunRow.metrics. */
+  key: z.string(),
+  label: z.string(),
+  direction: z.enum(['higher', 'lower', 'closer-to-oracle']),
+  /** How to print: a number of decimals, 'pct' (×100 with %), 'sci' (scientific), 'seconds', 'mb'. */
+  format: z.union([z.number().int().nonnegative(), z.enum(['pct', 'sci', 'seconds', 'mb'])]),
+  description: z.string(),
+});
+export type Column = z.infer<typeof ColumnSchema>;
+
+export const RunRowSchema = z.strictObject({
+  id: z.string(),
+  /** 'target' and 'oracle' for the reference rows, else the method name. */
+  method: z.string(),
+  kind: z.enum(['reference', 'gradient', 'weights', 'input']),
+  /** Human label, e.g. "npo β=0.1 lr=1e-4". */
+  label: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  seed: z.number().int(),
+  metrics: z.record(z.string(), Value),
+  notes: z.record(z.string(), z.string()),
+  /** Per-step training losses from the unlearning log (empty for non-gradient methods). */
+  curves: z.strictObject({
+    step: z.array(z.number()),
+    loss: z.array(z.number()),
+    forgetLoss: z.array(z.number()).optional(),
+    retainLoss: z.array(z.number()).optional(),
+  }),
+  /** ROC curves of membership-inference attacks, forget (members) vs holdout (non-members). */
+  roc: z.record(
+    z.string(),
+    z.strictObject({ fpr: z.array(z.number()), tpr: z.array(z.number()), auc: Value }),
+  ),
+  /** Per-item truth ratios on the forget set (TOFU). */
+  truthRatios: z.array(z.number()),
+  /** Example generations on forget and retain questions. */
+  examples: z.array(
+    z.strictObject({
+      split: z.enum(['forget', 'retain']),
+      question: z.string(),
+      answer: z.string(),
+      generated: z.string(),
+    }),
+  ),
+  trainableParameters: z.number().int().nonnegative(),
+  timings: z.strictObject({ seconds: z.number().nonnegative(), peakRssMb: z.number().nonnegative() }),
+});
+export type RunRow = z.infer<typeof RunRowSchema>;
+
+export const SummarySchema = z.strictObject({
+  format: z.literal('lethe-study/1'),
+  study: z.strictObject({
+    name: z.string(),
+    task: z.strictObject({ spec: z.string(), name: z.string(), hash: z.string() }),
+    suites: z.array(z.string()),
+    seeds: z.array(z.number().int()),
+    lethe: z.string(),
+    node: z.string(),
+    description: z.string().optional(),
+  }),
+  columns: z.array(ColumnSchema),
+  references: z.strictObject({ target: RunRowSchema, oracle: RunRowSchema }),
+  runs: z.array(RunRowSchema),
+});
+export type Summary = z.infer<typeof SummarySchema>;
+
+/** The leaderboard columns, in order (the runner fills these metric keys). */
+export const LEADERBOARD: Column[] = [
+  {
+    key: 'forgetQuality',
+    label: 'Forget quality',
+    direction: 'higher',
+    format: 'sci',
+    description: 'KS p-value of forget truth ratios vs the oracle (TOFU)',
+  },
+  {
+    key: 'modelUtility',
+    label: 'Model utility',
+    direction: 'higher',
+    format: 3,
+    description: 'harmonic mean of retain / neighbour probability, ROUGE and truth ratio',
+  },
+  {
+    key: 'privLeak',
+    label: 'PrivLeak',
+    direction: 'closer-to-oracle',
+    format: 1,
+    description: '(AUC − AUC_oracle)/AUC_oracle × 100 of Min-K% MIA; 0 is ideal',
+  },
+  {
+    key: 'verbMem',
+    label: 'VerbMem',
+    direction: 'lower',
+    format: 3,
+    description: 'ROUGE-L F1 of greedy continuations of forget passages',
+  },
+  {
+    key: 'miaAuc',
+    label: 'MIA AUC',
+    direction: 'closer-to-oracle',
+    format: 3,
+    description: 'LOSS attack AUC, forget vs holdout (oracle ≈ 0.5)',
+  },
+  {
+    key: 'privacyLeakRate',
+    label: 'PII leak rate',
+    direction: 'lower',
+    format: 'pct',
+    description: 'share of forget PII values extracted exactly by prompts',
+  },
+  {
+    key: 'relearnRecovery',
+    label: 'Relearn recovery',
+    direction: 'lower',
+    format: 'pct',
+    description: 'share of the forgetting undone by a short relearning attack',
+  },
+  {
+    key: 'seconds',
+    label: 'Time',
+    direction: 'lower',
+    format: 'seconds',
+    description: 'wall time of the unlearning run',
+  },
+  {
+    key: 'peakRssMb',
+    label: 'Peak memory',
+    direction: 'lower',
+    format: 'mb',
+    description: 'peak resident memory of the unlearning run',
+  },
+];
