@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { type HfWriteOptions, readHfFolder, writeHfFolder } from '../io/hf-folder.ts';
 import type { CausalLM } from './causal-lm.ts';
+import { checkFits } from './memory.ts';
 import { buildModel, parseModelConfig } from './registry.ts';
 
 export interface LoadedModel {
@@ -20,6 +21,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const folder = await readHfFolder(dir);
   try {
     const config = parseModelConfig(folder.config, join(dir, 'config.json'));
+    checkFits(config, 'load', join(dir, 'config.json'));
     const model = buildModel(config, null, join(dir, 'config.json'));
     const weights = await folder.weights.readAll();
     model.loadHF(weights as never, folder.weightsPath);

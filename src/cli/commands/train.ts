@@ -10,6 +10,7 @@ import { parseConfig, readConfigFile } from '../../config/load.ts';
 import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
 import { ConfigError } from '../../errors.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
+import { checkFits } from '../../models/memory.ts';
 import { buildModel } from '../../models/registry.ts';
 import { applyLora, mergeLora } from '../../nn/lora.ts';
 import { Rng } from '../../tensor/index.ts';
@@ -121,6 +122,7 @@ export function registerTrain(program: Command): void {
     let tokenizer: Tokenizer;
     if (flags.model) {
       ({ model, tokenizer } = await loadPretrained(flags.model as string));
+      if (!recipe.loraRank) checkFits(model.config, 'train', `${flags.model}/config.json`);
     } else {
       process.stderr.write(`training a ${recipe.vocabSize}-token BPE tokenizer on ${flags.data}\n`);
       tokenizer = trainByteLevelBpe(data.texts, { vocabSize: recipe.vocabSize, specialTokens: SPECIALS });
