@@ -127,11 +127,9 @@ export function registerTrain(program: Command): void {
       process.stderr.write(`training a ${recipe.vocabSize}-token BPE tokenizer on ${flags.data}\n`);
       tokenizer = trainByteLevelBpe(data.texts, { vocabSize: recipe.vocabSize, specialTokens: SPECIALS });
       const eos = tokenizer.tokenToId(SPECIALS[0])!;
-      model = buildModel(
-        scratchConfig(recipe, tokenizer.vocabSize, eos),
-        new Rng(recipe.seed),
-        'train recipe',
-      );
+      const config = scratchConfig(recipe, tokenizer.vocabSize, eos);
+      checkFits(config, 'train', 'train recipe');
+      model = buildModel(config, new Rng(recipe.seed), 'train recipe');
     }
     const all = data.toExamples(tokenizer, Math.min(recipe.seqLen, model.maxPositions - 1));
     const nEval = Math.floor(all.length * recipe.evalFraction);
