@@ -1,0 +1,202 @@
+/**
+ * renderReport end to end on the fixture study: the files it writes, the HTML's content (escaped
+ * generations, every plot as inline SVG, the leaderboard, no external resources), PNGs (or a
+ * clear skip), determinism, and graceful output for a study with nothing to plot. Structural
+ * checks on the HTML text; the browser test (test/report/browser.test.ts) checks the layout.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { planCharts } from './charts.ts';
+import { type ReportFiles, renderReport, reportCommand } from './render.ts';
+import { prefixSvgIds } from './svg.ts';
+import { FIXTURE_PATH, fixture } from './test-helpers.ts';
+
+const PLOTS = ['tradeoff', 'loss-curves', 'mia-roc', 'truth-ratios'];
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'lethe-report-'));
+  dirs.push(d);
+  return d;
+}
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('renderReport on the fixture', () => {
+  let files: ReportFiles;
+  let html: string;
+  let outDir: string;
+  before(async () => {
+    outDir = await tempDir();
+    files = await renderReport(fixture(), outDir, { onWarning: () => {} });
+    html = await readFile(files.html, 'utf8');
+  });
+
+  test('writes report.html and summary.md into outDir, and nothing half-written', async () => {
+    assert.equal(files.html, join(outDir, 'report.html'));
+    assert.equal(files.markdown, join(outDir, 'summary.md'));
+    const names = await readdir(outDir);
+    assert.ok(names.includes('report.html') && names.includes('summary.md'));
+    assert.ok(!names.some((n) => n.endsWith('.tmp')), `no temporary files left: ${names}`);
+    assert.match(await readFile(files.markdown, 'utf8'), /## Leaderboard/);
+  });
+
+  test('generated text is escaped: <script> and & appear only as entities', () => {
+    assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'));
+    assert.ok(html.includes('born &amp; neither'));
+    assert.ok(!html.includes('<script>alert'));
+    // The only script element is the page's own sorting script.
+    assert.equal(html.match(/<script\b/g)?.length, 1);
+  });
+
+  test('every plot is present as an inline <svg> with drawn marks', () => {
+    for (const name of PLOTS) {
+      const at = html.indexOf(`data-plot="${name}"`);
+      assert.ok(at > 0, `figure for ${name}`);
+      const svgStart = html.indexOf('<svg', at);
+      const svgEnd = html.indexOf('</svg>', svgStart);
+      assert.ok(svgStart > at && svgEnd > svgStart, `svg for ${name}`);
+      const svg = html.slice(svgStart, svgEnd);
+      assert.match(svg, /^<svg id="svg-[a-z-]+" role="img" aria-label="/);
+      assert.match(svg, /class="mark-[a-z]+ role-mark/, `${name} draws marks`);
+    }
+    assert.equal(html.match(/<svg\b/g)?.length, PLOTS.length);
+  });
+
+  test('self-contained: no http(s) URL anywhere, no external resource reference', () => {
+    assert.ok(!/https?:\/\//i.test(html), 'no http:// or https:// in the page');
+    assert.ok(!/\b(src|href)\s*=\s*["']?(?!#)[^"'\s>]*:/i.test(html), 'no src/href to another resource');
+    assert.ok(!/<link\b|@import|url\((?!#)/i.test(html), 'no stylesheet links, imports or url() fetches');
+  });
+
+  test('SVG ids are unique across the page (Vega numbers clip paths per chart)', () => {
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(
+      new Set(ids).size,
+      ids.length,
+      `duplicate ids: ${ids.filter((x, i) => ids.indexOf(x) !== i)}`,
+    );
+  });
+
+  test('leaderboard: reference rows apart, one row per run, best cells marked', () => {
+    const s = fixture();
+    const refs = html.slice(html.indexOf('<tbody class="refs">'), html.indexOf('</tbody>'));
+    assert.equal(refs.match(/<tr /g)?.length, 2);
+    assert.ok(refs.includes('ref-target') && refs.includes('ref-oracle'));
+    const runs = html.slice(html.indexOf('<tbody class="runs">'));
+    const runRows = runs.slice(0, runs.indexOf('</tbody>')).match(/<tr class="run"/g);
+    assert.equal(runRows?.length, s.runs.length);
+    assert.ok(!refs.includes('class="num best"'), 'references are not ranked');
+    // npo is best in 7 of 9 columns; task-vector in time and memory.
+    const npoRow = runs.slice(runs.indexOf('data-id="npo-s0"'), runs.indexOf('data-id="task-vector-s0"'));
+    assert.equal(npoRow.match(/class="num best"/g)?.length, 7);
+    // Column descriptions are header tooltips.
+    assert.ok(
+      html.includes('title="KS p-value of forget truth ratios vs the oracle (TOFU) (higher is better)"'),
+    );
+    // A skipped value shows its reason on hover.
+    assert.ok(
+      html.includes('title="skipped: the Min-K% attack needs token log-probs that this run did not record"'),
+    );
+  });
+
+  test('per-run details: args, notes, cost and before/after examples matched by question', () => {
+    assert.ok(html.includes('<h4>Arguments</h4>'));
+    assert.ok(html.includes('12.6M (100% of the target&#39;s)'));
+    assert.ok(html.includes('0 (no gradient training)'));
+    // The target's answer to the npo run's first forget question sits in the same table row.
+    const row = html.slice(html.indexOf('&lt;script&gt;') - 600, html.indexOf('&lt;script&gt;'));
+    assert.ok(row.includes('He was born in Kuwait City, Kuwait.'), 'before (target) beside after');
+  });
+
+  test('PNG per plot, or a clear warning that PNG export was skipped', async () => {
+    if (files.pngs.length === 0) {
+      assert.ok(
+        files.warnings.some((w) => w.startsWith('PNG export skipped')),
+        files.warnings.join('\n'),
+      );
+      return;
+    }
+    assert.deepEqual(
+      files.pngs.map((p) => p.slice(outDir.length + 1)),
+      PLOTS.map((p) => join('plots', `${p}.png`)),
+    );
+    for (const p of files.pngs) {
+      const bytes = await readFile(p);
+      assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      assert.ok(bytes.length > 5000, `${p} is a real picture (${bytes.length} bytes)`);
+    }
+  });
+
+  test('no chart warnings on a well-formed summary', () => {
+    assert.deepEqual(
+      files.warnings.filter((w) => !w.startsWith('PNG export skipped')),
+      [],
+    );
+  });
+
+  test('deterministic: the same summary gives byte-identical HTML and Markdown', async () => {
+    const again = await renderReport(fixture(), await tempDir(), { png: false, onWarning: () => {} });
+    assert.equal(await readFile(again.html, 'utf8'), html);
+    assert.equal(await readFile(again.markdown, 'utf8'), await readFile(files.markdown, 'utf8'));
+  });
+});
+
+describe('renderReport edge cases', () => {
+  test('hostile run labels are escaped in the table and inside the charts', async () => {
+    const s = fixture();
+    s.runs[0].label = '<img src=x onerror=alert(1)> & "q"';
+    const out = await renderReport(s, await tempDir(), { png: false, onWarning: () => {} });
+    const html = await readFile(out.html, 'utf8');
+    assert.ok(!html.includes('<img'), 'no raw markup from a label');
+    assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;'));
+  });
+
+  test('a study with no runs and no curves still renders, saying what is not drawn', async () => {
+    const s = fixture();
+    s.runs = [];
+    s.references.target.roc = {};
+    s.references.target.truthRatios = [];
+    s.references.oracle.truthRatios = [];
+    const warnings: string[] = [];
+    const out = await renderReport(s, await tempDir(), { png: false, onWarning: (w) => warnings.push(w) });
+    const html = await readFile(out.html, 'utf8');
+    assert.ok(html.includes('No unlearning runs in this study.'));
+    assert.ok(html.includes('Not drawn: no run logged training steps'));
+    assert.ok(html.includes('Not drawn: no row recorded a membership-inference ROC curve'));
+    assert.ok(html.includes('Not drawn: no row recorded truth ratios'));
+    assert.ok(html.includes('data-plot="tradeoff"'), 'the references alone still make a trade-off plot');
+    assert.deepEqual(warnings, []);
+  });
+
+  test('trade-off axis falls back when forget quality is absent, and nulls are listed, not plotted', () => {
+    const s = fixture();
+    for (const r of [s.references.target, s.references.oracle, ...s.runs]) delete r.metrics.forgetQuality;
+    s.runs[2].metrics.modelUtility = null;
+    const plan = planCharts(s)[0];
+    assert.ok(plan.spec);
+    assert.match(JSON.stringify(plan.spec), /VerbMem/);
+    assert.deepEqual(plan.omitted, ['task-vector α=1.5 (no Model utility)']);
+  });
+
+  test('reportCommand reads <dir>/summary.json and returns the written paths, HTML first', async () => {
+    const dir = await tempDir();
+    await import('node:fs/promises').then((fs) => fs.copyFile(FIXTURE_PATH, join(dir, 'summary.json')));
+    const paths = await reportCommand(dir, { png: false, onWarning: () => {} });
+    assert.deepEqual(paths, [join(dir, 'report.html'), join(dir, 'summary.md')]);
+    const viaFile = await reportCommand(join(dir, 'summary.json'), { png: false, onWarning: () => {} });
+    assert.deepEqual(viaFile, paths);
+  });
+
+  test('prefixSvgIds renumbers ids in order and rewrites their references together', () => {
+    const svg =
+      '<svg><g clip-path="url(#clip13)"/><clipPath id="clip13"/><use href="#clip13"/><b id="g7"/></svg>';
+    assert.equal(
+      prefixSvgIds(svg, 'p'),
+      '<svg><g clip-path="url(#p-1)"/><clipPath id="p-1"/><use href="#p-1"/><b id="p-2"/></svg>',
+    );
+  });
+});

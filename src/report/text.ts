@@ -1,0 +1,140 @@
+/**
+ * The leaderboard for terminals and Markdown readers: `summary.md` (study facts + a Markdown table,
+ * best values in bold) and `renderLeaderboardText` (an aligned plain-text table, best values
+ * starred, for printing to a terminal). Same rows, order and numbers as the HTML report.
+ */
+import type { RunRow, Summary } from '../bench/study-schema.ts';
+import {
+  allRows,
+  bestPerColumn,
+  cellValue,
+  DIRECTION_MARK,
+  DIRECTION_TEXT,
+  formatValue,
+  isReference,
+} from './format.ts';
+
+/** Table cells must stay on one line and must not close the cell early. */
+function mdCell(text: string): string {
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'))
+    .replace(/([*_`[\]])/g, '\\$1');
+}
+
+function rowName(summary: Summary, row: RunRow): string {
+  if (row === summary.references.target) return `${row.label || 'target'} (reference: before unlearning)`;
+  if (row === summary.references.oracle)
+    return `${row.label || 'oracle'} (reference: retrained without forget set)`;
+  return row.label || row.id;
+}
+
+/** Study facts as "key: value" pairs, shared by the Markdown and text outputs. */
+export function studyFacts(summary: Summary): [string, string][] {
+  const s = summary.study;
+  const facts: [string, string][] = [
+    ['Task', `${s.task.name} (${s.task.spec}, data ${s.task.hash})`],
+    ['Suites', s.suites.join(', ') || '—'],
+    ['Seeds', s.seeds.join(', ') || '—'],
+    ['Runs', String(summary.runs.length)],
+    ['lethe', s.lethe],
+    ['Node', s.node],
+  ];
+  return facts;
+}
+
+export function renderMarkdown(summary: Summary): string {
+  const best = bestPerColumn(summary);
+  const cols = summary.columns;
+  const lines: string[] = [];
+  lines.push(`# Study ${mdCell(summary.study.name)}`, '');
+  if (summary.study.description) lines.push(mdCell(summary.study.description), '');
+  for (const [k, v] of studyFacts(summary)) lines.push(`- **${k}:** ${mdCell(v)}`);
+  lines.push('', '## Leaderboard', '');
+  lines.push(
+    `| Run | Method | ${cols.map((c) => `${mdCell(c.label)} ${DIRECTION_MARK[c.direction]}`).join(' | ')} |`,
+  );
+  lines.push(`| --- | --- | ${cols.map(() => '---:').join(' | ')} |`);
+  for (const row of allRows(summary)) {
+    const ref = isReference(summary, row);
+    const cells = cols.map((c) => {
+      const text = mdCell(formatValue(cellValue(row, c.key), c.format));
+      return !ref && best.get(c.key)?.has(row.id) ? `**${text}**` : text;
+    });
+    const name = ref ? `_${mdCell(rowName(summary, row))}_` : mdCell(rowName(summary, row));
+    lines.push(`| ${name} | ${mdCell(row.method)} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push(
+    'Bold: best run in the column (references excluded). ' +
+      `${DIRECTION_MARK.higher} ${DIRECTION_TEXT.higher}; ${DIRECTION_MARK.lower} ${DIRECTION_TEXT.lower}; ` +
+      `${DIRECTION_MARK['closer-to-oracle']} ${DIRECTION_TEXT['closer-to-oracle']}. — not applicable or skipped.`,
+    '',
+    '### Columns',
+    '',
+  );
+  for (const c of cols)
+    lines.push(`- **${mdCell(c.label)}** (${DIRECTION_TEXT[c.direction]}): ${mdCell(c.description)}`);
+  const skipped = allRows(summary).flatMap((row) =>
+    Object.entries(row.notes).map(
+      ([key, note]) => `- ${mdCell(rowName(summary, row))} · ${mdCell(key)}: ${mdCell(note)}`,
+    ),
+  );
+  if (skipped.length > 0) lines.push('', '### Notes', '', ...skipped);
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Display width of a string, counting code points (the labels are mostly Latin and Greek). */
+function width(text: string): number {
+  return [...text].length;
+}
+
+function pad(text: string, w: number, right: boolean): string {
+  const fill = ' '.repeat(Math.max(0, w - width(text)));
+  return right ? fill + text : text + fill;
+}
+
+function clip(text: string, max: number): string {
+  const chars = [...text.replace(/\s+/g, ' ')];
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** The leaderboard as an aligned plain-text table; best run values carry a trailing '*'. */
+export function renderLeaderboardText(summary: Summary): string {
+  const best = bestPerColumn(summary);
+  const cols = summary.columns;
+  const header = ['Run', ...cols.map((c) => `${c.label} ${DIRECTION_MARK[c.direction]} `)];
+  const body = allRows(summary).map((row) => {
+    const ref = isReference(summary, row);
+    const name = ref
+      ? `(${row === summary.references.target ? 'target' : 'oracle'}) ${row.label}`
+      : row.label;
+    return [
+      clip(name || row.id, 36),
+      ...cols.map((c) => {
+        const text = formatValue(cellValue(row, c.key), c.format);
+        return !ref && best.get(c.key)?.has(row.id) ? `${text}*` : `${text} `;
+      }),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i]))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => pad(c, widths[i], i > 0))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
+  const out = [`Study ${summary.study.name} · ${summary.study.task.name}`, line(header), rule];
+  body.forEach((r, i) => {
+    out.push(line(r));
+    if (i === 1) out.push(rule);
+  });
+  out.push(
+    `* best run per column · ${DIRECTION_MARK.higher} higher · ${DIRECTION_MARK.lower} lower · ` +
+      `${DIRECTION_MARK['closer-to-oracle']} closer to oracle · — skipped`,
+  );
+  return `${out.join('\n')}\n`;
+}
