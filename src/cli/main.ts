@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { LetheError } from '../errors.ts';
+import { registerEval } from './commands/eval.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerMethods } from './commands/methods.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerScore(program);
   registerInspect(program);
   registerPrepare(program);
+  registerEval(program);
   registerMethods(program);
   return program;
 }

@@ -52,7 +52,8 @@ export const TrainingArgs = z.object({
   evalEvery: z.number().int().positive().default(5),
   /** Split the forget set into this many requests applied one after another. */
   requests: z.number().int().positive().default(1),
-  maxLen: z.number().int().positive().default(256),
+  /** Longest example in tokens (default: the model's context). */
+  maxLen: z.number().int().positive().optional(),
 });
 export type TrainingArgs = z.infer<typeof TrainingArgs>;
 

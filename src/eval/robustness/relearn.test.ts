@@ -82,7 +82,7 @@ test('relearning on half the forget set brings the held-back half back (GA-unlea
     const { attack, heldOut } = relearnSplit(task, 0.5, seed);
     const mTarget = answerNll(target, tokenizer, heldOut.qa);
     const mUnlearned = answerNll(model, tokenizer, heldOut.qa);
-    assert.ok(mUnlearned > mTarget + 0.5, `unlearning should raise the NLL: ${mTarget} → ${mUnlearned}`);
+    assert.ok(mUnlearned > mTarget + 0.2, `unlearning should raise the NLL: ${mTarget} → ${mUnlearned}`);
     const attacked = await relearn(model, splitExamples(tokenizer, attack, 64), {
       steps: 10,
       lr: 2e-3,

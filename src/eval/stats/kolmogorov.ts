@@ -142,7 +142,7 @@ export function kolmogorovCdfDurbin(n: number, d: number): number {
 
   let result: Float64Array | null = null;
   let resultExp = 0;
-  let base = H;
+  let base: Float64Array = H;
   let baseExp = 0;
   for (let e = n; e > 0; e = Math.floor(e / 2)) {
     if (e % 2 === 1) {

@@ -1,0 +1,141 @@
+/**
+ * Memorisation metrics on the task's own sequences (QA answers given the question, documents,
+ * token sequences; see shared.ts splitSequences): exact memorisation EM and extraction strength ES
+ * from teacher-forced argmax hits, and Jang et al.'s memorisation accuracy MA and extraction
+ * likelihood EL_n. Spans: QA — the answer (+EOS) for all four; text — every token after the
+ * first; tokens — MA and EL over the whole sequence (as Jang et al.), EM and ES over the suffix
+ * after the item's prefixLength (what an extraction attack must produce).
+ */
+import type { SplitName } from '../../data/task.ts';
+import type { ScoreRequest } from '../../text/score.ts';
+import {
+  elPositions,
+  exactMemorisation,
+  extractionStrength,
+  memorisationAccuracy,
+} from '../memorisation-math.ts';
+import type { ModelEval } from '../model-eval.ts';
+import { ngramOverlap } from '../text/index.ts';
+import { finiteMean } from '../truth-ratio.ts';
+import { type Direction, type MetricContext, type MetricOutput, skip } from '../types.ts';
+import { registerMetric } from './registry.ts';
+import { meanOutput, sampleIndices, splitSequences } from './shared.ts';
+
+function sequencesOf(ctx: MetricContext, split: SplitName) {
+  const s = splitSequences(ctx.model, ctx.task, split);
+  if (!s) skip(`the task's ${split} split is empty`);
+  return s;
+}
+
+function hitMeasure(ctx: MetricContext, split: SplitName, which: 'em' | 'es' | 'ma'): MetricOutput {
+  const s = sequencesOf(ctx, split);
+  const requests = which === 'ma' ? s.requests : s.suffixRequests;
+  const f = which === 'em' ? exactMemorisation : which === 'es' ? extractionStrength : memorisationAccuracy;
+  const values = ctx.model.score(requests).map((r) => f(r.argmaxHit));
+  return meanOutput(split, s.ids, values, { part: s.part });
+}
+
+// Budgets are rounded up to this so EL's generations batch together; longer greedy
+// continuations are cut back (greedy decoding is prefix-consistent).
+const BUDGET_STEP = 16;
+
+/**
+ * EL_n of each request: for sampled prefix lengths t (memorisation-math elPositions), the n-gram
+ * overlap between the greedy continuation of ids[<t] and the true ids[t…], both cut to at most
+ * elMaxNewTokens tokens; averaged over t. NaN for a sequence too short for one n-gram.
+ */
+export function extractionLikelihoods(
+  me: ModelEval,
+  ids: readonly string[],
+  requests: readonly ScoreRequest[],
+  o: { n: number; positions: number; maxNewTokens: number; seed: number },
+): number[] {
+  const jobs: { item: number; prompt: number[]; truth: number[]; budget: number }[] = [];
+  requests.forEach((r, item) => {
+    for (const t of elPositions(ids[item], r.start, r.ids.length, o.n, o.positions, o.seed)) {
+      const truth = r.ids.slice(t, t + o.maxNewTokens);
+      const budget = Math.min(o.maxNewTokens, Math.ceil(truth.length / BUDGET_STEP) * BUDGET_STEP);
+      jobs.push({ item, prompt: r.ids.slice(0, t), truth, budget });
+    }
+  });
+  const sums = new Float64Array(requests.length);
+  const counts = new Int32Array(requests.length);
+  for (const budget of [...new Set(jobs.map((j) => j.budget))].sort((a, b) => b - a)) {
+    const group = jobs.filter((j) => j.budget === budget);
+    const gens = me.generateIds(
+      group.map((j) => j.prompt),
+      budget,
+    );
+    group.forEach((j, i) => {
+      sums[j.item] += ngramOverlap(gens[i].slice(0, j.truth.length), j.truth, o.n);
+      counts[j.item]++;
+    });
+  }
+  return requests.map((_, i) => (counts[i] === 0 ? Number.NaN : sums[i] / counts[i]));
+}
+
+function elMeasure(ctx: MetricContext, split: SplitName): MetricOutput {
+  const s = sequencesOf(ctx, split);
+  const o = ctx.options;
+  const pick = sampleIndices(s.ids.length, o.elMaxItems, o.seed, `el:${split}`);
+  const ids = pick.map((i) => s.ids[i]);
+  const values = extractionLikelihoods(
+    ctx.model,
+    ids,
+    pick.map((i) => s.requests[i]),
+    { n: o.elN, positions: o.elPositions, maxNewTokens: o.elMaxNewTokens, seed: o.seed },
+  );
+  const out = meanOutput(split, ids, values, {
+    part: s.part,
+    n: o.elN,
+    positionsPerSequence: o.elPositions,
+    maxNewTokens: o.elMaxNewTokens,
+  });
+  if (pick.length < s.ids.length) out.extra!.sampledFrom = s.ids.length;
+  if (finiteMean(values).used === 0) out.extra!.note = `no sequence is long enough for one ${o.elN}-gram`;
+  return out;
+}
+
+const SPLIT_DIRECTION: Record<SplitName, Direction> = {
+  forget: 'closer-to-oracle',
+  holdout: 'closer-to-oracle',
+  retain: 'higher',
+};
+
+/**
+ * mem.em.<split>: mean over items of the share of span tokens whose teacher-forced argmax is the
+ * true token. mem.es.<split>: mean of ES = 1 − k* / |y|. mem.ma.<split>: MA, EM's formula over MA's
+ * span. Directions: forget closer-to-oracle, retain higher, holdout (the unseen baseline of Jang et
+ * al.'s stopping rule) closer-to-oracle. An empty span is NaN and left out (extra.excludedItems);
+ * an empty split is skipped.
+ */
+for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
+  const requires = [`split.${split}.primary`];
+  for (const [which, label] of [
+    ['em', 'exact memorisation (teacher-forced argmax share)'],
+    ['es', 'extraction strength 1 - k* / |y|'],
+    ['ma', 'memorisation accuracy (Jang et al.)'],
+  ] as const) {
+    registerMetric({
+      name: `mem.${which}.${split}`,
+      direction: SPLIT_DIRECTION[split],
+      summary: `${label} on the ${split} split`,
+      requires,
+      compute: (ctx) => hitMeasure(ctx, split, which),
+    });
+  }
+  /**
+   * mem.el.<split>: mean over items of EL_n (n = options.elN), each the mean over up to
+   * options.elPositions sampled prefix lengths t of OVERLAP_n(greedy continuation of x_<t, x_≥t).
+   * Sampling t (seeded per item) instead of every t keeps the cost at a bounded number of
+   * generations per sequence; splits longer than options.elMaxItems are measured on a seeded
+   * subset (extra.sampledFrom). Direction as for MA. Sequences shorter than n + 1 tokens are left out.
+   */
+  registerMetric({
+    name: `mem.el.${split}`,
+    direction: SPLIT_DIRECTION[split],
+    summary: `extraction likelihood EL_n on the ${split} split (sampled prefix positions)`,
+    requires,
+    compute: (ctx) => elMeasure(ctx, split),
+  });
+}

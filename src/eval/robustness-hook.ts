@@ -1,0 +1,67 @@
+/**
+ * The hook through which robustness checks (relearning, quantisation, adversarial prompts — see
+ * src/eval/robustness/) join the evaluation. A check registers here and becomes the metric
+ * `robustness.<name>`, part of the `robustness` and `all` suites. It gets the usual metric context
+ * plus `evaluate`, which runs any registered metrics on another model (e.g. an attacked copy of
+ * ctx.model.model) with the same tokenizer, input transform, task, oracle and options, so an
+ * attack can report e.g. the recovery of tofu.forget.prob after k relearning steps.
+ */
+import type { CausalLM } from '../models/causal-lm.ts';
+import { getMetric, registerMetric } from './metrics/registry.ts';
+import { ModelEval } from './model-eval.ts';
+import type { MetricResult } from './results.ts';
+import { runMetric } from './run-metric.ts';
+import type { Direction, Metric, MetricContext, MetricOutput, Requirement } from './types.ts';
+
+export interface RobustnessContext extends MetricContext {
+  /** Run the named metrics on `model` (a fresh cache; ctx.model's is not reused). */
+  evaluate(model: CausalLM, label: string, metrics: readonly string[]): Promise<Record<string, MetricResult>>;
+}
+
+export interface RobustnessCheck {
+  /** Registered as `robustness.<name>`. */
+  name: string;
+  direction: Direction;
+  summary: string;
+  requires?: Requirement[];
+  run(ctx: RobustnessContext): Promise<MetricOutput>;
+}
+
+const checks: string[] = [];
+
+/** Register a robustness check as the metric robustness.<name> (a duplicate name throws). */
+export function registerRobustnessCheck(check: RobustnessCheck): Metric {
+  const metric = registerMetric({
+    name: `robustness.${check.name}`,
+    direction: check.direction,
+    summary: check.summary,
+    requires: check.requires,
+    compute: (ctx) => check.run(robustnessContext(ctx)),
+  });
+  checks.push(metric.name);
+  return metric;
+}
+
+/** Names of the registered robustness checks, in registration order. */
+export const robustnessMetricNames = (): string[] => [...checks];
+
+function robustnessContext(ctx: MetricContext): RobustnessContext {
+  return {
+    ...ctx,
+    async evaluate(model, label, metrics) {
+      const other = new ModelEval({
+        label: `${ctx.model.label}/${label}`,
+        model,
+        tokenizer: ctx.model.tokenizer,
+        transform: ctx.model.transform,
+        dir: null,
+        options: ctx.options,
+      });
+      const out: Record<string, MetricResult> = {};
+      for (const name of metrics) {
+        out[name] = (await runMetric(getMetric(name), { ...ctx, model: other })).result;
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The robustness checks as evaluation metrics (`robustness.<name>`, suites `robustness` and
+ * `all`). Each measures the mean answer NLL of forget QA after an attack on the model being
+ * evaluated — lower means the attack brought the forgotten answers back. The unattacked value is
+ * in `extra.before`, so a study can turn these into recovery rates against the target.
+ *   relearn      fine-tune on half the forget set (k steps), measure the other, held-back half
+ *   int8, int4   per-channel weight fake-quantisation
+ *   paraphrase   the forget questions reworded
+ *   adversarial  the forget questions inside role-play / jailbreak templates (mean over templates)
+ */
+
+import type { QaItem } from '../../data/items.ts';
+import { ConfigError } from '../../errors.ts';
+import { qaAnswer, qaExample, qaPrompt } from '../../text/format.ts';
+import { ModelEval } from '../model-eval.ts';
+import { registerRobustnessCheck } from '../robustness-hook.ts';
+import { skip } from '../types.ts';
+import { adversarialQueries, attackScoreRequests } from './prompts.ts';
+import { fakeQuantize } from './quantize.ts';
+import { relearn, relearnSplit } from './relearn.ts';
+
+const meanNll = (m: ModelEval, items: readonly QaItem[]): number => {
+  const scored = m.score(
+    m.qaRequests(items.map((q) => ({ prompt: qaPrompt(q.question), answer: qaAnswer(q.answer) }))),
+  );
+  const per = scored.map((s) => -s.logProbs.reduce((a, b) => a + b, 0) / Math.max(1, s.logProbs.length));
+  return per.reduce((a, b) => a + b, 0) / Math.max(1, per.length);
+};
+
+const RELEARN = { fraction: 0.5, steps: 10, lr: 1e-3, batchSize: 4 };
+
+registerRobustnessCheck({
+  name: 'relearn',
+  direction: 'closer-to-oracle',
+  summary: `mean forget-answer NLL on held-back items after ${RELEARN.steps} relearning steps on the other ${RELEARN.fraction * 100}%`,
+  requires: ['split.forget.qa'],
+  async run(ctx) {
+    const { attack, heldOut } = relearnSplit(ctx.task, RELEARN.fraction, ctx.options.seed);
+    const m = ctx.model;
+    const examples = attack.qa.map((q) => qaExample(m.tokenizer, q.question, q.answer));
+    const attacked = await relearn(m.model, examples, {
+      steps: RELEARN.steps,
+      lr: RELEARN.lr,
+      batchSize: RELEARN.batchSize,
+      seed: ctx.options.seed,
+    });
+    const before = meanNll(m, heldOut.qa);
+    const other = new ModelEval({
+      label: `${m.label}/relearned`,
+      model: attacked,
+      tokenizer: m.tokenizer,
+      transform: m.transform,
+      dir: null,
+      options: ctx.options,
+    });
+    return {
+      value: meanNll(other, heldOut.qa),
+      extra: { before, attackItems: attack.qa.length, heldOutItems: heldOut.qa.length, ...RELEARN },
+    };
+  },
+});
+
+for (const bits of [8, 4] as const) {
+  registerRobustnessCheck({
+    name: `int${bits}`,
+    direction: 'closer-to-oracle',
+    summary: `mean forget-answer NLL after int${bits} per-channel weight fake-quantisation`,
+    requires: ['split.forget.qa'],
+    async run(ctx) {
+      const m = ctx.model;
+      const q = new ModelEval({
+        label: `${m.label}/int${bits}`,
+        model: fakeQuantize(m.model, { bits }),
+        tokenizer: m.tokenizer,
+        transform: m.transform,
+        dir: null,
+        options: ctx.options,
+      });
+      return {
+        value: meanNll(q, ctx.task.splits.forget.qa),
+        extra: { before: meanNll(m, ctx.task.splits.forget.qa) },
+      };
+    },
+  });
+}
+
+registerRobustnessCheck({
+  name: 'paraphrase',
+  direction: 'closer-to-oracle',
+  summary: 'mean forget-answer NLL when the forget questions are paraphrased',
+  requires: ['split.forget.qa'],
+  async run(ctx) {
+    const items = ctx.task.splits.forget.qa;
+    const reworded = items
+      .filter((q) => q.paraphrasedQuestion)
+      .map((q) => ({ ...q, question: q.paraphrasedQuestion! }));
+    if (reworded.length === 0) skip('no forget item has a paraphrased question');
+    return {
+      value: meanNll(ctx.model, reworded),
+      extra: { before: meanNll(ctx.model, items), items: reworded.length },
+    };
+  },
+});
+
+registerRobustnessCheck({
+  name: 'adversarial',
+  direction: 'closer-to-oracle',
+  summary: 'mean forget-answer NLL under role-play / jailbreak prompt templates',
+  requires: ['split.forget.qa'],
+  async run(ctx) {
+    const m = ctx.model;
+    const prompts = adversarialQueries(ctx.task.splits.forget.qa);
+    let requests: ReturnType<typeof attackScoreRequests>;
+    try {
+      requests = attackScoreRequests(m.tokenizer, prompts, { maxLen: m.maxLen });
+    } catch (e) {
+      if (e instanceof ConfigError) skip(`the templates do not fit the model's ${m.maxLen}-token context`);
+      throw e;
+    }
+    const scored = m.score(requests);
+    const per = scored.map((s) => -s.logProbs.reduce((a, b) => a + b, 0) / Math.max(1, s.logProbs.length));
+    return {
+      value: per.reduce((a, b) => a + b, 0) / Math.max(1, per.length),
+      extra: { before: meanNll(m, ctx.task.splits.forget.qa), prompts: prompts.length },
+    };
+  },
+});

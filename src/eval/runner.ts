@@ -1,0 +1,256 @@
+/**
+ * The evaluation runner: load the model (and, when given, the oracle and the target), run a
+ * suite's metrics on each, and assemble the results — per-item values and aggregates side by
+ * side, the closeness-to-oracle summary, notes, and timings kept apart.
+ *
+ * Promises: each model's work is shared between metrics (ModelEval caches), and the oracle's cache
+ * is the one every model's oracle-relative metrics read; results (everything but `timings`) are
+ * byte-identical across runs with the same inputs, options (seed) and thread count; a metric the
+ * data cannot feed is recorded as skipped with its reason, one that throws as failed — the run
+ * itself goes on. Input transforms found in a model folder are applied to all its prompts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { backend } from '../backend/index.ts';
+import { type Task, taskHash } from '../data/task.ts';
+import { ConfigError } from '../errors.ts';
+import type { CausalLM } from '../models/causal-lm.ts';
+import { loadPretrained } from '../text/pretrained.ts';
+import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import type { InputTransform } from '../unlearn/types.ts';
+import { closeness } from './closeness.ts';
+import { readModelTransform, readUnlearnManifest, type UnlearnManifest } from './manifest.ts';
+import { getMetric } from './metrics/index.ts';
+import { ModelEval } from './model-eval.ts';
+import { type EvalOptions, type EvalOptionsInput, EvalOptionsSchema } from './options.ts';
+import {
+  type EvalResults,
+  type MetricEntry,
+  type ModelInfo,
+  RESULTS_FORMAT,
+  writeResults,
+} from './results.ts';
+import { robustnessMetricNames } from './robustness-hook.ts';
+import { runMetric } from './run-metric.ts';
+import { suiteMetrics } from './suites.ts';
+import type { ModelRole } from './types.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** A model to evaluate: a folder to load, or a model already in memory. */
+export type ModelSource =
+  | { dir: string }
+  | {
+      model: CausalLM;
+      tokenizer: Tokenizer;
+      transform?: InputTransform | null;
+      manifest?: UnlearnManifest | null;
+      dir?: string | null;
+    };
+
+export interface EvaluateRequest {
+  task: Task;
+  /** How the task was named (recorded; defaults to its name). */
+  taskSpec?: string;
+  /** A suite name (tofu, muse, privacy, extraction, mcq, utility, efficiency, robustness, all). */
+  suite?: string;
+  /** Explicit metric names instead of (or, with a suite, after) the suite's. */
+  metrics?: string[];
+  model: ModelSource;
+  oracle?: ModelSource | null;
+  target?: ModelSource | null;
+  options?: EvalOptionsInput;
+}
+
+export const CLOSENESS_DEFINITION =
+  'per metric gapLeft = |m_unlearned - m_oracle| / (|m_target - m_oracle| + 1e-9), the fraction of the ' +
+  'target-to-oracle gap left (0 = at the oracle, 1 = no better than the target, >1 = further away); ' +
+  'metrics where target and oracle differ by under 1% of their scale are listed but left out; ' +
+  'mean and median over the included metrics';
+
+const EVAL_FLOPS_FORMULA = '2·N·forwardTokens + 6·N·backwardTokens';
+
+/**
+ * The oracle and target named by an unlearned folder's manifest: extra.oracle, and extra.target
+ * or else `source` (the model it was unlearned from). Relative paths are taken from the current
+ * folder when they exist there, else from the model folder.
+ */
+export function companionsFromManifest(dir: string): { oracle?: string; target?: string } {
+  const m = readUnlearnManifest(dir);
+  if (!m) return {};
+  const place = (p: unknown): string | undefined => {
+    if (typeof p !== 'string' || p === '') return undefined;
+    if (isAbsolute(p) || existsSync(p)) return resolve(p);
+    return resolve(dir, p);
+  };
+  const out: { oracle?: string; target?: string } = {};
+  const oracle = place(m.extra.oracle);
+  const target = place(m.extra.target) ?? place(m.source);
+  if (oracle) out.oracle = oracle;
+  if (target) out.target = target;
+  return out;
+}
+
+async function load(src: ModelSource, label: string, options: EvalOptions): Promise<ModelEval> {
+  if ('model' in src) {
+    return new ModelEval({ label, options, ...src });
+  }
+  if (!existsSync(src.dir)) {
+    throw new ConfigError(`model folder not found: ${src.dir}`, { where: label });
+  }
+  const { model, tokenizer } = await loadPretrained(src.dir);
+  const manifest = readUnlearnManifest(src.dir);
+  const transform = readModelTransform(src.dir, manifest);
+  return new ModelEval({ label, model, tokenizer, transform, manifest, dir: src.dir, options });
+}
+
+function modelInfo(me: ModelEval): ModelInfo {
+  const n = me.model.numParameters();
+  return {
+    dir: me.dir,
+    transform: me.transform?.kind ?? null,
+    method: me.manifest?.method ?? null,
+    parameters: n,
+    warnings: me.warnings(),
+    cost: {
+      forwardTokens: me.forwardTokens,
+      backwardTokens: me.backwardTokens,
+      generatedTokens: me.generatedTokens,
+      flops: 2 * n * me.forwardTokens + 6 * n * me.backwardTokens,
+      formula: EVAL_FLOPS_FORMULA,
+    },
+  };
+}
+
+/** The metric names a request asks for (suite first, then explicit names), without repeats. */
+export function requestedMetrics(req: Pick<EvaluateRequest, 'suite' | 'metrics'>): string[] {
+  if (req.suite === undefined && (req.metrics === undefined || req.metrics.length === 0)) {
+    throw new ConfigError('nothing to evaluate', { hint: 'name a suite (e.g. tofu) or metrics' });
+  }
+  const names = [...(req.suite ? suiteMetrics(req.suite) : []), ...(req.metrics ?? [])];
+  for (const n of names) getMetric(n);
+  return [...new Set(names)];
+}
+
+/** Run the evaluation and return the results (nothing is written). */
+export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
+  const started = performance.now();
+  const options = EvalOptionsSchema.parse(req.options ?? {});
+  const names = requestedMetrics(req);
+  const say = (m: string) => options.progress && process.stderr.write(`eval: ${m}\n`);
+  const notes: string[] = [];
+  const timings: EvalResults['timings'] = { seconds: 0, models: {} };
+
+  const loaded: Partial<Record<ModelRole, ModelEval>> = {};
+  const sources: [ModelRole, ModelSource | null | undefined][] = [
+    ['unlearned', req.model],
+    ['oracle', req.oracle],
+    ['target', req.target],
+  ];
+  for (const [role, src] of sources) {
+    if (!src) continue;
+    const t0 = performance.now();
+    // The same folder (or in-memory model) in two roles is loaded once and shares its caches.
+    const same = (Object.entries(loaded) as [ModelRole, ModelEval][]).find(([, me]) =>
+      'model' in src ? me.model === src.model : me.dir !== null && resolve(me.dir) === resolve(src.dir),
+    );
+    if (same) {
+      notes.push(`the ${role} model is the ${same[0]} model (${same[1].dir ?? 'in memory'})`);
+      loaded[role] = same[1];
+    } else {
+      say(`loading the ${role} model${'dir' in src && src.dir ? ` from ${src.dir}` : ''}`);
+      loaded[role] = await load(src, role === 'unlearned' ? 'model' : role, options);
+    }
+    timings.models[role] = { loadSeconds: (performance.now() - t0) / 1000, metrics: {} };
+  }
+  const oracle = loaded.oracle ?? null;
+  if (!oracle) notes.push('no oracle given: metrics that need it are skipped and closeness is not computed');
+  const hash = taskHash(req.task);
+  for (const [role, me] of Object.entries(loaded)) {
+    const h = me.manifest?.task?.hash;
+    if (h && h !== hash) {
+      notes.push(
+        `the ${role} model's manifest names task hash ${h.slice(0, 12)}…, not this task's ${hash.slice(0, 12)}…`,
+      );
+    }
+  }
+  const wantsRobustness = req.suite === 'robustness' || req.suite === 'all';
+  if (wantsRobustness && robustnessMetricNames().length === 0) {
+    notes.push(
+      'no robustness checks are registered (src/eval/robustness/ provides them through src/eval/robustness-hook.ts)',
+    );
+  }
+
+  const metrics: Record<string, MetricEntry> = {};
+  for (const name of names) {
+    const m = getMetric(name);
+    metrics[name] = { direction: m.direction, summary: m.summary, unlearned: { skipped: 'not run' } };
+  }
+  for (const [role, me] of Object.entries(loaded) as [ModelRole, ModelEval][]) {
+    const ctxBase = {
+      task: req.task,
+      role,
+      model: me,
+      oracle: role === 'oracle' ? me : oracle,
+      options,
+      log: (msg: string) => me.log(msg),
+    };
+    for (const [i, name] of names.entries()) {
+      say(`[${role}] ${i + 1}/${names.length} ${name}`);
+      const { result, seconds } = await runMetric(getMetric(name), ctxBase);
+      metrics[name][role] = result;
+      timings.models[role]!.metrics[name] = seconds;
+    }
+  }
+
+  let close: EvalResults['closeness'];
+  if (!oracle || !loaded.target) {
+    close = {
+      skipped: `needs both the oracle and the target (missing: ${[!oracle && 'oracle', !loaded.target && 'target'].filter(Boolean).join(', ')})`,
+    };
+  } else {
+    const value = (r: MetricEntry['unlearned'] | undefined) => (r && 'value' in r ? r.value : null);
+    const c = closeness(
+      Object.fromEntries(
+        names.map((n) => [
+          n,
+          {
+            unlearned: value(metrics[n].unlearned),
+            oracle: value(metrics[n].oracle),
+            target: value(metrics[n].target),
+          },
+        ]),
+      ),
+    );
+    close = { definition: CLOSENESS_DEFINITION, ...c };
+  }
+
+  const { progress: _progress, ...recorded } = options;
+  const models = Object.fromEntries(
+    (Object.entries(loaded) as [ModelRole, ModelEval][]).map(([role, me]) => [role, modelInfo(me)]),
+  ) as EvalResults['models'];
+  timings.seconds = (performance.now() - started) / 1000;
+  return {
+    format: RESULTS_FORMAT,
+    lethe: pkg.version,
+    environment: { backend: backend.name, threads: backend.getThreads() },
+    task: { spec: req.taskSpec ?? req.task.name, name: req.task.name, hash },
+    suite: req.suite ?? 'custom',
+    metricNames: names,
+    options: recorded,
+    models,
+    metrics,
+    closeness: close,
+    notes,
+    timings,
+  };
+}
+
+/** Evaluate and write the results file atomically. */
+export async function runEval(req: EvaluateRequest & { out: string }): Promise<EvalResults> {
+  const results = await evaluate(req);
+  await writeResults(req.out, results);
+  return results;
+}
