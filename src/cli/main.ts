@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { LetheError } from '../errors.ts';
+import { registerBench } from './commands/bench.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerPrepare(program);
   registerEval(program);
+  registerBench(program);
   registerMethods(program);
   return program;
 }

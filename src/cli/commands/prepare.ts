@@ -63,19 +63,30 @@ export function registerPrepare(program: Command): void {
         'method or training argument (repeatable), e.g. --arg lr=1e-4 --arg epochs=5',
         collect,
       )
-      .option('--model <dir>', 'unlearn this model folder instead of the prepared target'),
-  ).action(async (f: CommonFlags & { method: string; out: string; arg?: string[]; model?: string }) => {
-    const { task, p } = f.model ? { task: await resolveTask(f.task, f.dataDir), p: null } : await prepared(f);
-    const manifest = await runUnlearnJob({
-      task,
-      taskSpec: f.task,
-      method: f.method,
-      args: parseArgStrings(f.arg ?? []),
-      seed: f.seed,
-      model: f.model ?? p!.target,
-      out: resolve(f.out),
-      extra: p ? { prepareKey: p.key, oracle: p.oracle } : {},
-    });
-    process.stdout.write(`${JSON.stringify(manifest)}\n`);
-  });
+      .option('--model <dir>', 'unlearn this model folder instead of the prepared target')
+      .option(
+        '--prepared <json>',
+        '(used by lethe bench) facts about the prepared models to record in the manifest',
+      ),
+  ).action(
+    async (
+      f: CommonFlags & { method: string; out: string; arg?: string[]; model?: string; prepared?: string },
+    ) => {
+      const { task, p } = f.model
+        ? { task: await resolveTask(f.task, f.dataDir), p: null }
+        : await prepared(f);
+      const recorded = f.prepared ? (JSON.parse(f.prepared) as Record<string, unknown>) : null;
+      const manifest = await runUnlearnJob({
+        task,
+        taskSpec: f.task,
+        method: f.method,
+        args: parseArgStrings(f.arg ?? []),
+        seed: f.seed,
+        model: f.model ?? p!.target,
+        out: resolve(f.out),
+        extra: recorded ?? (p ? { prepareKey: p.key, oracle: p.oracle, target: p.target } : {}),
+      });
+      process.stdout.write(`${JSON.stringify(manifest)}\n`);
+    },
+  );
 }
