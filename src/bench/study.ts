@@ -94,7 +94,7 @@ export function planRuns(study: Study): PlannedRun[] {
   return runs;
 }
 
-const valueOf = (
+const metricValue = (
   r: EvalResults,
   name: string,
   role: 'unlearned' | 'oracle' | 'target' = 'unlearned',
@@ -126,14 +126,14 @@ function leaderboardMetrics(r: EvalResults, role: 'unlearned' | 'oracle' | 'targ
   const metrics: Record<string, number | null> = {};
   const notes: Record<string, string> = {};
   for (const [key, name] of Object.entries(METRIC_OF)) {
-    metrics[key] = valueOf(r, name, role);
+    metrics[key] = metricValue(r, name, role);
     const why = metrics[key] === null ? reasonOf(r, name, role) : null;
     if (why) notes[key] = why;
   }
   // Relearning recovery: how much of the forgetting (target → this model, on the held-back forget
   // items) a short relearning attack undoes. Needs the target's unattacked value.
   const before = extraOf(r, 'robustness.relearn', role).before;
-  const after = valueOf(r, 'robustness.relearn', role);
+  const after = metricValue(r, 'robustness.relearn', role);
   const targetBefore = extraOf(r, 'robustness.relearn', 'target').before;
   if (
     typeof before === 'number' &&
@@ -159,7 +159,7 @@ function rocOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): RunRow[
       roc?: { forgetVsHoldout?: { fpr: number[]; tpr: number[] } };
     };
     const c = extra.roc?.forgetVsHoldout;
-    if (c) out[attack] = { fpr: c.fpr, tpr: c.tpr, auc: valueOf(r, `mia.${attack}`, role) };
+    if (c) out[attack] = { fpr: c.fpr, tpr: c.tpr, auc: metricValue(r, `mia.${attack}`, role) };
   }
   return out;
 }
