@@ -1,6 +1,6 @@
 /**
  * Naming a task on the command line: a task.json path, or a built-in spec —
- *   synthetic[:tiny|small|large][:seed]   lethe's generated benchmark (no external data; the default)
+ *   synthetic[:tiny|demo|small|large][:seed]   lethe's generated benchmark (no external data; the default)
  *   tofu:forget01|forget05|forget10        TOFU from ../shared/datasets/tofu (or --data-dir)
  *   extraction[:N]                         N sequences of the training-data extraction benchmark
  */
@@ -18,7 +18,7 @@ export function defaultDataDir(): string {
 export async function resolveTask(spec: string, dataDir = defaultDataDir()): Promise<Task> {
   const [kind, a, b] = spec.split(':');
   if (kind === 'synthetic') {
-    const size = (a || 'small') as 'tiny' | 'small' | 'large';
+    const size = (a || 'small') as 'tiny' | 'demo' | 'small' | 'large';
     return generateSynthetic({ size, seed: b === undefined ? 0 : Number(b) });
   }
   const need = (dir: string) => {
@@ -41,6 +41,6 @@ export async function resolveTask(spec: string, dataDir = defaultDataDir()): Pro
   if (spec.endsWith('.json') || existsSync(spec)) return loadTask(spec);
   throw new ConfigError(`unknown task "${spec}"`, {
     expected:
-      'a task.json path, synthetic[:tiny|small|large], tofu:forget01|forget05|forget10 or extraction[:N]',
+      'a task.json path, synthetic[:tiny|demo|small|large], tofu:forget01|forget05|forget10 or extraction[:N]',
   });
 }

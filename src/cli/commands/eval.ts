@@ -53,7 +53,7 @@ export function registerEval(program: Command): void {
     .requiredOption('--model <dir>', 'model folder to evaluate (an unlearned folder, or any HF folder)')
     .option(
       '--task <spec>',
-      "task.json, synthetic[:tiny|small|large], tofu:forget01|05|10, or extraction[:N]; default: the manifest's task, else synthetic",
+      "task.json, synthetic[:tiny|demo|small|large], tofu:forget01|05|10, or extraction[:N]; default: the manifest's task, else synthetic",
     )
     .option('--suite <name>', `suite: ${SUITE_NAMES.join(', ')}`)
     .option('--metric <name>', 'a metric to run (repeatable; after the suite’s)', collect)

@@ -19,7 +19,7 @@ interface CommonFlags {
 }
 
 const TASK_HELP =
-  'task.json, synthetic[:tiny|small|large], tofu:forget01|forget05|forget10, or extraction[:N]';
+  'task.json, synthetic[:tiny|demo|small|large], tofu:forget01|forget05|forget10, or extraction[:N]';
 
 function addCommon(cmd: Command): Command {
   return cmd

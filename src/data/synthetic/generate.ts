@@ -35,7 +35,7 @@ import { drawPlaces, type Place, placeEntry, placeFacts, utilityText } from './w
 /** Bump when a change to the generator or word lists changes the output for a given seed. */
 export const SYNTHETIC_VERSION = 1;
 
-export type SyntheticSize = 'tiny' | 'small' | 'large';
+export type SyntheticSize = 'tiny' | 'demo' | 'small' | 'large';
 
 export interface SyntheticParams {
   /** People in forget ∪ retain. */
@@ -68,6 +68,19 @@ export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
     holdoutPassages: 2,
     places: 6,
     utilityDocs: 6,
+    perturbed: 5,
+  },
+  /** Between tiny and small: what `npm run demo` forgets from, sized for a run of minutes. */
+  demo: {
+    people: 100,
+    forgetFraction: 0.1,
+    holdoutPeople: 10,
+    neighboursPerForget: 2,
+    forgetPassages: 5,
+    retainPassages: 12,
+    holdoutPassages: 5,
+    places: 15,
+    utilityDocs: 20,
     perturbed: 5,
   },
   small: {
