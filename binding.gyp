@@ -11,7 +11,8 @@
         "native/reduce.cpp",
         "native/fused.cpp",
         "native/attention.cpp",
-        "native/optim.cpp"
+        "native/optim.cpp",
+        "native/pool.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

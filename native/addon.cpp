@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   lethe::InitFused(env, exports);
   lethe::InitAttention(env, exports);
   lethe::InitOptim(env, exports);
+  lethe::InitPool(env, exports);
   return exports;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The kernel interface every backend implements: flat arrays and integer dims in, caller-owned
- * output arrays out. Kernels never allocate results and know nothing of tensors or autograd.
+ * output arrays out. Kernels never allocate results and know nothing of tensors or autograd
+ * (empty/zeros, the buffer pool's allocators, are the exception that serves the tensor layer).
  *
  * Two implementations: `js` (readable reference loops, the test oracle) and `native` (the C++
  * addon; each method forwards its arguments unchanged, in the same order, to the addon export of
@@ -39,6 +40,16 @@ export const REDUCE_OPS = ['sum', 'max'] as const;
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 export const reduceCode = (op: ReduceOp): number => REDUCE_OPS.indexOf(op);
 
+/** Buffer pool accounting (bytes, and counts of reuses / fresh allocations / blocks freed). */
+export interface PoolStats {
+  live: number;
+  cached: number;
+  limit: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
 export interface Backend {
   readonly name: 'js' | 'native';
 
@@ -46,6 +57,16 @@ export interface Backend {
   getThreads(): number;
   /** Set the thread count (native only; js ignores). n >= 1. */
   setThreads(n: number): void;
+
+  /**
+   * A Float32Array of n elements for a kernel to overwrite completely: its contents are
+   * unspecified (native: reused pool memory; js: a fresh zeroed array). The one allocating method.
+   */
+  empty(n: number): F32;
+  /** A Float32Array of n zeros (native: reused pool memory, zero-filled). */
+  zeros(n: number): F32;
+  /** Bytes the buffer pool has handed out and not yet got back (`live`) and holds unused (`cached`); js: 0. */
+  poolStats(): PoolStats;
 
   /**
    * Batched GEMM. For i in [0, batch): C_i (m×n) = op(A_i) · op(B_i)  (or C_i += … if accumulate).

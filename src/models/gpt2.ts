@@ -14,6 +14,7 @@ import {
   dropout,
   gather,
   gelu,
+  linear,
   matmul,
   permute,
   Rng,
@@ -77,7 +78,7 @@ class Conv1D extends Module implements Adaptable {
     this.bias = this.registerParameter('bias', new Tensor(new Float32Array(outF), [outF]));
   }
   forward(x: Tensor): Tensor {
-    const y = add(matmul(x, this.weight), this.bias);
+    const y = linear(x, this.weight, this.bias);
     return this.adapter ? add(y, this.adapter.forward(x)) : y;
   }
   attachAdapter(a: LoraAdapter): void {

@@ -10,7 +10,7 @@
  */
 import { ShapeError } from '../errors.ts';
 import type { Rng } from '../tensor/index.ts';
-import { add, gather, layerNorm, matmul, reshape, rmsNorm, Tensor } from '../tensor/index.ts';
+import { add, gather, layerNorm, linear, matmul, reshape, rmsNorm, Tensor } from '../tensor/index.ts';
 import type { Adaptable, LoraAdapter } from './lora.ts';
 import { Module } from './module.ts';
 
@@ -68,8 +68,9 @@ export class Linear extends Module implements Adaptable {
     }
     // matmul needs rank >= 2; a single vector goes through as one row.
     const x2 = x.ndim === 1 ? reshape(x, [1, this.inFeatures]) : x;
-    let y = matmul(x2, this.weight, { transB: true }); // (…, out)
-    if (this.bias) y = add(y, this.bias);
+    let y = this.bias
+      ? linear(x2, this.weight, this.bias, { transB: true }) // (…, out)
+      : matmul(x2, this.weight, { transB: true });
     if (this.adapter) y = add(y, this.adapter.forward(x2));
     return x.ndim === 1 ? reshape(y, [this.outFeatures]) : y;
   }

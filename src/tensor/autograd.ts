@@ -5,6 +5,7 @@
  * released, so memory stays flat over thousands of steps.
  */
 import { LetheError, ShapeError } from '../errors.ts';
+import { empty } from './alloc.ts';
 import type { OpAttrs, Primitive } from './primitives.ts';
 import { fmt } from './shape.ts';
 import { Tensor } from './tensor.ts';
@@ -49,8 +50,24 @@ export function record<P extends Primitive>(op: P, out: Tensor, inputs: Tensor[]
 // The gradient table is registered by gradients.ts (kept apart so that ops and their
 // gradients can import each other without a cycle at load time).
 let table: GradTable | null = null;
-export function registerGradients(t: GradTable): void {
+
+/**
+ * Fast paths of the tape for ops whose gradient is mostly zeros: they add their contribution
+ * straight into the input's pending gradient (a buffer the tape owns, of the input's shape), or
+ * into a new owned buffer when `into` is null, and return it. Same values as the table's entry
+ * summed with the pending gradient, up to the order of the additions.
+ */
+export interface GradFastPaths {
+  /** y = slice(x): dy added into x's region. */
+  sliceInto: (dy: Tensor, x: Tensor, attrs: OpAttrs['slice'], into: Tensor | null) => Tensor;
+  /** y = gather(table, indices): dy's rows added into the table's rows. */
+  gatherInto: (dy: Tensor, table: Tensor, indices: Tensor, into: Tensor | null) => Tensor;
+}
+let fast: GradFastPaths | null = null;
+
+export function registerGradients(t: GradTable, paths: GradFastPaths): void {
   table = t;
+  fast = paths;
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -77,12 +94,26 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
-function accumulate(
-  grads: Map<Tensor, Tensor>,
-  t: Tensor,
-  g: Tensor,
-  add: (a: Tensor, b: Tensor) => Tensor,
-): void {
+/**
+ * A pending gradient. `owned` marks a buffer created by the accumulation itself (the sum of two
+ * contributions): nothing else references it, so further contributions are added in place and
+ * a leaf can keep it without a copy. A gradient a gradient function returned is never owned: it
+ * may be the output gradient itself or a view of it, shared with other inputs.
+ */
+interface Pending {
+  g: Tensor;
+  owned: boolean;
+}
+
+/** Tensor addition used to sum gradients (passed in to keep this module free of op imports). */
+export interface GradAdd {
+  /** a + b into a new tensor. */
+  add: (a: Tensor, b: Tensor) => Tensor;
+  /** a += b for same-shape tensors. */
+  addInPlace: (a: Tensor, b: Tensor) => void;
+}
+
+function accumulate(grads: Map<Tensor, Pending>, t: Tensor, g: Tensor, ops: GradAdd): void {
   if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
     throw new ShapeError(
       `backward: gradient of shape ${fmt(g.shape)} for a tensor of shape ${fmt(t.shape)}`,
@@ -92,19 +123,27 @@ function accumulate(
     );
   }
   const prev = grads.get(t);
-  grads.set(t, prev ? add(prev, g) : g);
+  if (!prev) grads.set(t, { g, owned: false });
+  else if (prev.owned) ops.addInPlace(prev.g, g);
+  else grads.set(t, { g: ops.add(prev.g, g), owned: true });
+}
+
+/** t's pending gradient as a buffer the tape owns (copied if it is not), or null if none. */
+function ownedPending(grads: Map<Tensor, Pending>, t: Tensor): Tensor | null {
+  const prev = grads.get(t);
+  if (!prev) return null;
+  if (prev.owned) return prev.g;
+  const copy = empty(prev.g.size);
+  copy.set(prev.g.f32);
+  return new Tensor(copy, t.shape);
 }
 
 /**
  * Backpropagate from `root`. Without `grad`, root must hold a single element (d root = 1).
- * Leaf gradients accumulate across calls until zeroGrad(). `add` is the tensor addition used to
- * sum gradients (passed in to keep this module free of op imports).
+ * Leaf gradients accumulate across calls until zeroGrad() (each call leaves the leaf a gradient
+ * buffer of its own, never one shared with another tensor).
  */
-export function backward(
-  root: Tensor,
-  grad: Tensor | undefined,
-  add: (a: Tensor, b: Tensor) => Tensor,
-): void {
+export function backward(root: Tensor, grad: Tensor | undefined, ops: GradAdd): void {
   if (!table)
     throw new LetheError('backward: the gradient table is not loaded (import from src/tensor/index.ts)');
   if (!root.requiresGrad) {
@@ -117,19 +156,26 @@ export function backward(
   }
   const seed = grad ?? new Tensor(new Float32Array(1).fill(1), root.shape);
   const order = topoOrder(root);
-  const grads = new Map<Tensor, Tensor>();
+  const grads = new Map<Tensor, Pending>();
   noGrad(() => {
-    accumulate(grads, root, seed, add);
+    accumulate(grads, root, seed, ops);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
-      const dy = grads.get(t);
+      const pending = grads.get(t);
       grads.delete(t); // release as we go
-      if (!dy) continue;
+      if (!pending) continue;
+      const dy = pending.g;
       const node = t.node;
       if (!node) {
-        // A leaf: keep an owned copy so later in-place updates (clipping) never alias another buffer.
-        const owned = new Tensor(new Float32Array(dy.f32), t.shape);
-        t.grad = t.grad ? add(t.grad, owned) : owned;
+        // A leaf: a sum is a fresh tensor; otherwise keep an owned copy, so later in-place
+        // updates (clipping) never alias another buffer.
+        if (t.grad) t.grad = ops.add(t.grad, dy);
+        else if (pending.owned) t.grad = dy;
+        else {
+          const copy = empty(dy.size);
+          copy.set(dy.f32);
+          t.grad = new Tensor(copy, t.shape);
+        }
         continue;
       }
       if (node.released) {
@@ -140,11 +186,24 @@ export function backward(
           },
         );
       }
+      if (node.op === 'slice' || node.op === 'gather') {
+        // Straight into the input's gradient buffer: no full-size zero tensor and sum.
+        const x = node.inputs[0];
+        if (x.requiresGrad) {
+          const into = ownedPending(grads, x);
+          const g =
+            node.op === 'slice'
+              ? fast!.sliceInto(dy, x, node.attrs as OpAttrs['slice'], into)
+              : fast!.gatherInto(dy, x, node.inputs[1], into);
+          grads.set(x, { g, owned: true });
+        }
+        continue;
+      }
       const fn = table![node.op] as GradFn<Primitive>;
       const inputGrads = fn(dy, node, t);
       node.inputs.forEach((input, j) => {
         const g = inputGrads[j];
-        if (g && input.requiresGrad) accumulate(grads, input, g, add);
+        if (g && input.requiresGrad) accumulate(grads, input, g, ops);
       });
     }
   });

@@ -4,17 +4,35 @@
  * compile. Entries use public ops; fused ops call their backward kernel.
  */
 import { backend } from '../backend/index.ts';
+import { empty, zeros } from './alloc.ts';
 import { type GradTable, registerGradients } from './autograd.ts';
-import { affine, div, eq, gt, log, mul, neg, pow, sub, unaryBackward, where } from './ops/elementwise.ts';
+import {
+  addInPlace,
+  affine,
+  div,
+  eq,
+  gt,
+  log,
+  mul,
+  neg,
+  pow,
+  sub,
+  unaryBackward,
+  where,
+} from './ops/elementwise.ts';
 import { copyInto, permute, reshape, slice } from './ops/layout.ts';
 import { matmulGrads } from './ops/matmul.ts';
 import { expand, sum, sumTo } from './ops/reduce.ts';
+import type { OpAttrs } from './primitives.ts';
 import { contiguousStrides, sizeOf } from './shape.ts';
 import { Tensor } from './tensor.ts';
 
 const rowsOf = (t: Tensor): number => (t.shape[t.ndim - 1] === 0 ? 0 : t.size / t.shape[t.ndim - 1]);
 const colsOf = (t: Tensor): number => t.shape[t.ndim - 1];
-const zerosLike = (t: Tensor): Tensor => new Tensor(new Float32Array(t.size), t.shape);
+/** A gradient buffer the kernel overwrites completely. */
+const emptyLike = (t: Tensor): Tensor => new Tensor(empty(t.size), t.shape);
+/** A gradient buffer the kernel accumulates into. */
+const zerosLike = (t: Tensor): Tensor => new Tensor(zeros(t.size), t.shape);
 
 /** Re-insert reduced axes as size 1 so a reduction's result broadcasts against its input. */
 function keepDims(y: Tensor, axes: number[], keepdim: boolean, ndim: number): Tensor {
@@ -74,6 +92,10 @@ export const gradients: GradTable = {
   },
   expand: (dy, { inputs: [x] }) => [sumTo(dy, x.shape)],
   matmul: (dy, { inputs: [a, b], attrs }) => matmulGrads(dy, a, b, attrs.transA, attrs.transB),
+  linear: (dy, { inputs: [x, w, b], attrs }) => [
+    ...matmulGrads(dy, x, w, false, attrs.transB),
+    b.requiresGrad ? sumTo(dy, b.shape) : null,
+  ],
   reshape: (dy, { inputs: [x] }) => [reshape(dy, x.shape)],
   permute: (dy, { attrs }) => {
     const inverse = new Array<number>(attrs.perm.length);
@@ -82,6 +104,8 @@ export const gradients: GradTable = {
     });
     return [permute(dy, inverse)];
   },
+  // The tape runs slice and gather through sliceInto / gatherInto below (the same values without
+  // a zero-filled tensor per use); these two entries remain the reference.
   slice: (dy, { inputs: [x], attrs }) => {
     const dx = zerosLike(x);
     const strides = contiguousStrides(x.shape);
@@ -111,17 +135,17 @@ export const gradients: GradTable = {
     return [dt, null];
   },
   softmax: (dy, _n, out) => {
-    const dx = zerosLike(out);
+    const dx = emptyLike(out);
     backend.softmaxBackward(out.f32, dy.f32, dx.f32, rowsOf(out), colsOf(out));
     return [dx];
   },
   logSoftmax: (dy, _n, out) => {
-    const dx = zerosLike(out);
+    const dx = emptyLike(out);
     backend.logSoftmaxBackward(out.f32, dy.f32, dx.f32, rowsOf(out), colsOf(out));
     return [dx];
   },
   crossEntropy: (dy, { inputs: [logits, targets], attrs }) => {
-    const dl = zerosLike(logits);
+    const dl = emptyLike(logits);
     const rows = rowsOf(logits);
     backend.crossEntropyBackward(
       logits.f32,
@@ -136,9 +160,9 @@ export const gradients: GradTable = {
     return [dl, null];
   },
   layerNorm: (dy, { inputs: [x, w, b], attrs }) => {
-    const dx = zerosLike(x);
-    const dw = zerosLike(w);
-    const db = b ? zerosLike(b) : null;
+    const dx = emptyLike(x);
+    const dw = emptyLike(w);
+    const db = b ? emptyLike(b) : null;
     backend.layerNormBackward(
       dy.f32,
       x.f32,
@@ -154,21 +178,21 @@ export const gradients: GradTable = {
     return b ? [dx, dw, db] : [dx, dw];
   },
   rmsNorm: (dy, { inputs: [x, w], attrs }) => {
-    const dx = zerosLike(x);
-    const dw = zerosLike(w);
+    const dx = emptyLike(x);
+    const dw = emptyLike(w);
     backend.rmsNormBackward(dy.f32, x.f32, w.f32, attrs.rstd, dx.f32, dw.f32, rowsOf(x), colsOf(x));
     return [dx, dw];
   },
   rope: (dy, { attrs }) => {
-    const dx = zerosLike(dy);
+    const dx = emptyLike(dy);
     const T = dy.shape[dy.ndim - 2];
     backend.rope(dy.f32, dx.f32, attrs.cos, attrs.sin, rowsOf(dy), T, colsOf(dy), true);
     return [dx];
   },
   attention: (dy, { inputs: [q, k, v, mask], attrs }, out) => {
-    const dq = zerosLike(q);
-    const dk = zerosLike(k);
-    const dv = zerosLike(v);
+    const dq = emptyLike(q);
+    const dk = emptyLike(k);
+    const dv = emptyLike(v);
     const [B, H, tq, d] = q.shape;
     backend.attentionBackward(
       q.f32,
@@ -194,4 +218,38 @@ export const gradients: GradTable = {
   },
 };
 
-registerGradients(gradients);
+/**
+ * The slice fast path of the tape (see GradFastPaths): adds dy into x's region of `into`, or of
+ * a new buffer zero outside it. GPT-2's q, k, v are three slices of one tensor: one buffer, no
+ * full-size zero tensor per slice and no sums of them.
+ */
+function sliceInto(dy: Tensor, x: Tensor, attrs: OpAttrs['slice'], into: Tensor | null): Tensor {
+  const strides = contiguousStrides(x.shape);
+  const offset = attrs.start * strides[attrs.axis];
+  const contiguous = x.shape.slice(0, attrs.axis).every((d) => d === 1);
+  if (contiguous) {
+    // The slice is one run [offset, offset + dy.size) of x.
+    if (!into) {
+      const dx = empty(x.size);
+      dx.fill(0, 0, offset);
+      dx.set(dy.f32, offset);
+      dx.fill(0, offset + dy.size);
+      return new Tensor(dx, x.shape);
+    }
+    const run = new Tensor(into.f32.subarray(offset, offset + dy.size), dy.shape);
+    addInPlace(run, dy);
+    return into;
+  }
+  const dx = into ?? zerosLike(x);
+  copyInto(dy.f32, 0, contiguousStrides(dy.shape), dx.f32, offset, strides, dy.shape, into !== null);
+  return dx;
+}
+
+/** The gather fast path of the tape (see GradFastPaths): scatter-add dy's rows into `into`. */
+function gatherInto(dy: Tensor, table: Tensor, indices: Tensor, into: Tensor | null): Tensor {
+  const dt = into ?? zerosLike(table);
+  backend.scatterAdd(dy.f32, indices.i32, dt.f32, sizeOf(table.shape.slice(1)));
+  return dt;
+}
+
+registerGradients(gradients, { sliceInto, gatherInto });

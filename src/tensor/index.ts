@@ -28,7 +28,7 @@ export {
 } from './ops/elementwise.ts';
 export { concat, gather, permute, reshape, slice, transpose } from './ops/layout.ts';
 export type { MatmulOptions } from './ops/matmul.ts';
-export { matmul } from './ops/matmul.ts';
+export { linear, matmul } from './ops/matmul.ts';
 export type { AttentionOptions, CrossEntropyOptions } from './ops/nn.ts';
 export {
   attention,

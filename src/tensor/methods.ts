@@ -46,7 +46,7 @@ declare module './tensor.ts' {
 
 const P = Tensor.prototype;
 P.backward = function (this: Tensor, grad?: Tensor) {
-  backward(this, grad, ew.add);
+  backward(this, grad, { add: ew.add, addInPlace: ew.addInPlace });
 };
 P.add = function (this: Tensor, b: TensorLike) {
   return ew.add(this, b);

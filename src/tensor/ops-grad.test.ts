@@ -82,6 +82,8 @@ const cases: [string, () => Tensor[], (...xs: Tensor[]) => Tensor][] = [
   ['matmul folded weight', () => [r([2, 3, 4]), r([5, 4])], (a, b) => T.matmul(a, b, { transB: true })],
   ['matmul broadcast batch', () => [r([2, 1, 3, 4]), r([1, 2, 4, 2])], (a, b) => T.matmul(a, b)],
   ['matmul 2-D left', () => [r([3, 4]), r([2, 4, 2])], (a, b) => T.matmul(a, b)],
+  ['linear', () => [r([2, 3, 4]), r([4, 5]), r([5])], (x, w, b) => T.linear(x, w, b)],
+  ['linear transB', () => [r([3, 4]), r([5, 4]), r([5])], (x, w, b) => T.linear(x, w, b, { transB: true })],
   ['reshape', () => [r([2, 6])], (a) => T.reshape(a, [3, -1]).mul(T.exp(T.reshape(a, [3, 4])))],
   ['permute', () => [r([2, 3, 4])], (a) => T.permute(a, [2, 0, 1])],
   ['slice', () => [r([4, 5])], (a) => T.slice(a, 1, 1, -1)],

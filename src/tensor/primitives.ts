@@ -31,6 +31,8 @@ export interface OpAttrs {
   /** broadcast to a larger shape (NumPy rules) */
   expand: Record<string, never>;
   matmul: { transA: boolean; transB: boolean };
+  /** inputs: [x (…, k), weight (k, n) or (n, k) when transB, bias (n)]: x·op(weight) + bias */
+  linear: { transB: boolean };
   reshape: Record<string, never>;
   permute: { perm: number[] };
   slice: { axis: number; start: number };

@@ -1,7 +1,9 @@
 /**
  * Tensor: a contiguous row-major float32 (or int32, for indices) array with a shape, an optional
  * gradient and, when produced by an op that needs one, a node of the autograd graph.
- * Reshape views share storage; every other op writes a new array.
+ * Reshape views and contiguous slices share storage; every other op writes a new array. Op
+ * outputs are not to be written in place (gradient and optimiser bookkeeping only mutates
+ * buffers it owns: leaf gradients, parameters, optimiser state).
  */
 import { ShapeError } from '../errors.ts';
 import type { Node } from './autograd.ts';

@@ -12,5 +12,5 @@ test('createJsBackend: name js, one thread, setThreads ignored, every kernel a f
   for (const [key, value] of Object.entries(b)) {
     if (key !== 'name') assert.equal(typeof value, 'function', key);
   }
-  assert.equal(Object.keys(b).length, 28);
+  assert.equal(Object.keys(b).length, 31);
 });

@@ -1,6 +1,7 @@
 /** Elementwise primitives: broadcasting binary ops, unary maps, scalar affine, where, comparisons. */
 import { type BinaryOp, backend, binaryCode, type UnaryOp, unaryCode } from '../../backend/index.ts';
 import { ShapeError } from '../../errors.ts';
+import { empty } from '../alloc.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, coalesce, sameShape, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
@@ -20,7 +21,7 @@ function floatOnly(op: string, ...ts: Tensor[]): void {
 function binaryForward(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   floatOnly(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = new Float32Array(sizeOf(shape));
+  const out = empty(sizeOf(shape));
   const it = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
   backend.binary(binaryCode(op), a.f32, b.f32, out, it.shape, it.strides[0], it.strides[1]);
   return new Tensor(out, shape);
@@ -48,7 +49,7 @@ export const gt = (a: TensorLike, b: TensorLike): Tensor => binaryForward('gt', 
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
   floatOnly(op, x);
-  const out = new Float32Array(x.size);
+  const out = empty(x.size);
   backend.unary(unaryCode(op), x.f32, out);
   return new Tensor(out, x.shape);
 }
@@ -78,7 +79,7 @@ export function gelu(x: Tensor, approximate: 'tanh' | 'none' = 'tanh'): Tensor {
 /** x·scale + shift with scalar constants (one pass, no broadcast machinery). */
 export function affine(x: Tensor, scale: number, shift = 0): Tensor {
   floatOnly('affine', x);
-  const out = new Float32Array(x.size);
+  const out = empty(x.size);
   backend.affine(x.f32, out, scale, shift);
   return record('affine', new Tensor(out, x.shape), [x], { scale, shift });
 }
@@ -89,7 +90,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const tb = lift(b);
   floatOnly('where', cond, ta, tb);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  const out = new Float32Array(sizeOf(shape));
+  const out = empty(sizeOf(shape));
   const it = coalesce(shape, [
     broadcastStrides(cond.shape, shape),
     broadcastStrides(ta.shape, shape),
@@ -101,7 +102,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** dx = dy ⊙ f'(x) for a unary op, through the backend's fused kernel. */
 export function unaryBackward(op: UnaryOp, x: Tensor, dy: Tensor): Tensor {
-  const dx = new Float32Array(x.size);
+  const dx = empty(x.size);
   backend.unaryBackward(unaryCode(op), x.f32, dy.f32, dx);
   return new Tensor(dx, x.shape);
 }

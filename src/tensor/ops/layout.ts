@@ -1,6 +1,10 @@
-/** Layout primitives: reshape (a view), permute/transpose, slice, concat and row gather. */
+/**
+ * Layout primitives: reshape (a view), permute/transpose, slice (a view when the slice is one
+ * contiguous run, i.e. every axis before the sliced one has size 1), concat and row gather.
+ */
 import { backend } from '../../backend/index.ts';
 import { ShapeError } from '../../errors.ts';
+import { empty } from '../alloc.ts';
 import { record } from '../autograd.ts';
 import { coalesce, contiguousStrides, fmt, normAxis, resolveReshape, type Shape, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
@@ -13,7 +17,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Copy a strided view of `src` into a fresh contiguous tensor of `shape` (any dtype). */
 function gatherStrided(src: Tensor, offset: number, strides: number[], shape: Shape): Tensor {
-  const dst = src.dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  const dst = src.dtype === 'int32' ? new Int32Array(sizeOf(shape)) : empty(sizeOf(shape));
   copyInto(src.data, offset, strides, dst, 0, contiguousStrides(shape), shape, false);
   return new Tensor(dst, shape);
 }
@@ -77,7 +81,10 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   return permute(x, perm);
 }
 
-/** x[..., start:end, ...] along one axis (negative indices count from the end; clamped like Python). */
+/**
+ * x[..., start:end, ...] along one axis (negative indices count from the end; clamped like Python).
+ * Shares x's storage when the result is contiguous in it (see the file header), as reshape does.
+ */
 export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
   const ax = normAxis('slice', axis, x.ndim);
   const n = x.shape[ax];
@@ -87,7 +94,10 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const shape = [...x.shape];
   shape[ax] = e - s;
   const strides = contiguousStrides(x.shape);
-  const out = gatherStrided(x, s * strides[ax], strides, shape);
+  // With only size-1 axes before `axis` the slice is one contiguous run: a view, no copy.
+  const out = x.shape.slice(0, ax).every((d) => d === 1)
+    ? new Tensor(x.data.subarray(s * strides[ax], e * strides[ax]), shape)
+    : gatherStrided(x, s * strides[ax], strides, shape);
   return record('slice', out, [x], { axis: ax, start: s });
 }
 
@@ -107,7 +117,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const shape = [...first.shape];
   shape[ax] = xs.reduce((p, t) => p + t.shape[ax], 0);
   const outStrides = contiguousStrides(shape);
-  const data = first.dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  const data = first.dtype === 'int32' ? new Int32Array(sizeOf(shape)) : empty(sizeOf(shape));
   let offset = 0;
   for (const t of xs) {
     copyInto(
@@ -140,7 +150,7 @@ export function gather(table: Tensor, indices: Tensor): Tensor {
     }
   }
   const cols = sizeOf(table.shape.slice(1));
-  const out = new Float32Array(idx.length * cols);
+  const out = empty(idx.length * cols);
   backend.gather(table.f32, idx, out, cols);
   return record('gather', new Tensor(out, [...indices.shape, ...table.shape.slice(1)]), [table, indices], {});
 }

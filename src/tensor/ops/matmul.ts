@@ -2,9 +2,12 @@
  * Batched matrix multiplication with transpose flags and NumPy-broadcast batch dims:
  * out (..., m, n) = op(a) (..., m, k) · op(b) (..., k, n), op = transpose when the flag is set.
  * A 2-D right operand (a linear layer's weight) folds the left operand's batch into m: one GEMM.
+ * `linear` is the fused x·op(W) + b of a layer: the output starts as the broadcast bias and the
+ * GEMM accumulates into it (no separate broadcasting add pass and its output array).
  */
 import { backend } from '../../backend/index.ts';
 import { ShapeError } from '../../errors.ts';
+import { empty } from '../alloc.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, fmt, sameShape, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
@@ -52,7 +55,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (b.ndim === 2 && !transA) {
     // (…, m, k) · (k, n): one GEMM with the batch folded into the rows.
     const rows = sizeOf(a.shape.slice(0, -1));
-    out = new Float32Array(rows * n);
+    out = empty(rows * n);
     backend.matmul(a.f32, b.f32, out, 1, rows, n, k, false, transB, 0, 0, 0, false);
     shape = [...a.shape.slice(0, -1), n];
   } else {
@@ -68,15 +71,63 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     };
     const pa = operand(a, da);
     const pb = operand(b, db);
-    out = new Float32Array(batch * m * n);
+    out = empty(batch * m * n);
     backend.matmul(pa.data, pb.data, out, batch, m, n, k, transA, transB, pa.stride, pb.stride, m * n, false);
     shape = [...batchShape, m, n];
   }
   return record('matmul', new Tensor(out, shape), [a, b], { transA, transB });
 }
 
+/**
+ * x (…, k) · op(weight) + bias (n), weight (k, n) or (n, k) with transB. Same values as
+ * add(matmul(x, weight, { transB }), bias) up to rounding (the bias is summed first here).
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor, opts: { transB?: boolean } = {}): Tensor {
+  const transB = opts.transB ?? false;
+  if (
+    x.ndim < 2 ||
+    weight.ndim !== 2 ||
+    bias.ndim !== 1 ||
+    [x, weight, bias].some((t) => t.dtype !== 'float32')
+  ) {
+    throw new ShapeError(
+      `linear: needs float32 x (…, k) of rank >= 2, a 2-D weight and a 1-D bias, got ${fmt(x.shape)}, ${fmt(weight.shape)}, ${fmt(bias.shape)}`,
+    );
+  }
+  const k = x.shape[x.ndim - 1];
+  const [wk, n] = transB ? [weight.shape[1], weight.shape[0]] : [weight.shape[0], weight.shape[1]];
+  if (wk !== k || bias.shape[0] !== n) {
+    throw new ShapeError(
+      `linear: ${fmt(x.shape)} · ${fmt(weight.shape)}${transB ? 'ᵀ' : ''} + ${fmt(bias.shape)} do not fit`,
+      { expected: `weight ${transB ? `(${n}, ${k})` : `(${k}, n)`} and bias (n)` },
+    );
+  }
+  const rows = sizeOf(x.shape.slice(0, -1));
+  const out = empty(rows * n);
+  if (out.length > 0) {
+    backend.copyStrided(
+      bias.f32,
+      0,
+      Int32Array.of(0, 1),
+      out,
+      0,
+      Int32Array.of(n, 1),
+      Int32Array.of(rows, n),
+      false,
+    );
+    backend.matmul(x.f32, weight.f32, out, 1, rows, n, k, false, transB, 0, 0, 0, true);
+  }
+  return record('linear', new Tensor(out, [...x.shape.slice(0, -1), n]), [x, weight, bias], { transB });
+}
+
 /** Gradients of matmul for both inputs (used by the gradient table); null where not required. */
-export function matmulGrads(dy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): [Tensor | null, Tensor | null] {
+export function matmulGrads(
+  dy: Tensor,
+  a: Tensor,
+  b: Tensor,
+  transA: boolean,
+  transB: boolean,
+): [Tensor | null, Tensor | null] {
   // C = op(A)·op(B): d op(A) = dC·op(B)ᵀ, d op(B) = op(A)ᵀ·dC, transposed back where op was a transpose.
   let da: Tensor | null = null;
   if (a.requiresGrad) {

@@ -4,6 +4,7 @@
  */
 import { backend } from '../../backend/index.ts';
 import { ShapeError } from '../../errors.ts';
+import { empty } from '../alloc.ts';
 import { isGradEnabled, record } from '../autograd.ts';
 import type { Rng } from '../rng.ts';
 import { fmt, sizeOf } from '../shape.ts';
@@ -21,7 +22,7 @@ function rowsCols(op: string, x: Tensor): [number, number] {
 /** Softmax over the last axis. */
 export function softmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols('softmax', x);
-  const out = new Float32Array(x.size);
+  const out = empty(x.size);
   backend.softmax(x.f32, out, rows, cols);
   return record('softmax', new Tensor(out, x.shape), [x], {});
 }
@@ -29,7 +30,7 @@ export function softmax(x: Tensor): Tensor {
 /** Log-softmax over the last axis. */
 export function logSoftmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols('logSoftmax', x);
-  const out = new Float32Array(x.size);
+  const out = empty(x.size);
   backend.logSoftmax(x.f32, out, rows, cols);
   return record('logSoftmax', new Tensor(out, x.shape), [x], {});
 }
@@ -65,8 +66,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
     }
     counted++;
   }
-  const losses = new Float32Array(rows);
-  const lse = new Float32Array(rows);
+  const losses = empty(rows);
+  const lse = empty(rows);
   backend.crossEntropy(logits.f32, t, losses, lse, rows, cols, ignoreIndex);
   const perRow = record('crossEntropy', new Tensor(losses, targets.shape), [logits, targets], {
     ignoreIndex,
@@ -89,9 +90,9 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
   const [rows, cols] = rowsCols('layerNorm', x);
   checkNormParam('layerNorm', weight, cols);
   checkNormParam('layerNorm', bias, cols);
-  const out = new Float32Array(x.size);
-  const mean = new Float32Array(rows);
-  const rstd = new Float32Array(rows);
+  const out = empty(x.size);
+  const mean = empty(rows);
+  const rstd = empty(rows);
   backend.layerNorm(x.f32, weight.f32, bias ? bias.f32 : null, out, mean, rstd, rows, cols, eps);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('layerNorm', new Tensor(out, x.shape), inputs, { eps, mean, rstd });
@@ -101,8 +102,8 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
   const [rows, cols] = rowsCols('rmsNorm', x);
   checkNormParam('rmsNorm', weight, cols);
-  const out = new Float32Array(x.size);
-  const rstd = new Float32Array(rows);
+  const out = empty(x.size);
+  const rstd = empty(rows);
   backend.rmsNorm(x.f32, weight.f32, out, rstd, rows, cols, eps);
   return record('rmsNorm', new Tensor(out, x.shape), [x, weight], { eps, rstd });
 }
@@ -137,7 +138,7 @@ export function rope(x: Tensor, tables: { cos: Float32Array; sin: Float32Array }
   if (tables.cos.length !== (T * d) / 2) {
     throw new ShapeError(`rope: tables hold ${tables.cos.length / (d / 2)} positions for T = ${T}`);
   }
-  const out = new Float32Array(x.size);
+  const out = empty(x.size);
   backend.rope(x.f32, out, tables.cos, tables.sin, T === 0 ? 0 : x.size / d, T, d, false);
   return record('rope', new Tensor(out, x.shape), [x], { cos: tables.cos, sin: tables.sin });
 }
@@ -184,8 +185,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   }
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   const groups = B * H;
-  const out = new Float32Array(q.size);
-  const lse = new Float32Array(groups * tq);
+  const out = empty(q.size);
+  const lse = empty(groups * tq);
   const kvGroup = H / Hkv;
   const causal = opts.causal ?? false;
   backend.attention(
@@ -215,7 +216,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 export function dropout(x: Tensor, p: number, rng: Rng, training = isGradEnabled()): Tensor {
   if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0 || !training) return x;
-  const keep = new Float32Array(sizeOf(x.shape));
+  const keep = empty(sizeOf(x.shape));
   const scale = 1 / (1 - p);
   for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() >= p ? scale : 0;
   return mul(x, new Tensor(keep, x.shape));

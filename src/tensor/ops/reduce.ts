@@ -1,6 +1,7 @@
 /** Reductions (sum, max, mean) over any set of axes, broadcast expansion and its adjoint sumTo. */
 import { backend, reduceCode } from '../../backend/index.ts';
 import { ShapeError } from '../../errors.ts';
+import { empty } from '../alloc.ts';
 import { record } from '../autograd.ts';
 import {
   broadcastShapes,
@@ -30,7 +31,7 @@ function reduceRaw(op: 'sum' | 'max', x: Tensor, axes: number[]): { data: Float3
     const outer = sizeOf(shape.slice(0, first));
     const r = sizeOf(shape.slice(first, last + 1));
     const inner = sizeOf(shape.slice(last + 1));
-    const out = new Float32Array(outer * inner);
+    const out = empty(outer * inner);
     backend.reduce(reduceCode(op), data, out, outer, r, inner);
     data = out;
     for (let a = first; a <= last; a++) shape[a] = 1;
@@ -73,7 +74,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   if (!sameShape(target, shape))
     throw new ShapeError(`expand: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
   if (sameShape(x.shape, shape)) return x;
-  const out = new Float32Array(sizeOf(shape));
+  const out = empty(sizeOf(shape));
   const it = coalesce(shape, [broadcastStrides(x.shape, shape), broadcastStrides(shape, shape)]);
   backend.copyStrided(x.f32, 0, it.strides[0], out, 0, it.strides[1], it.shape, false);
   return record('expand', new Tensor(out, shape), [x], {});
