@@ -89,7 +89,8 @@ function taskTexts(task: Task): string[] {
   return out;
 }
 
-function modelConfig(r: TrainRecipe, vocab: number, eos: number): Record<string, unknown> {
+/** The HF config of a model trained from scratch by a recipe (used by prepare and `lethe train`). */
+export function modelConfig(r: TrainRecipe, vocab: number, eos: number): Record<string, unknown> {
   if (r.arch === 'gpt2') {
     return {
       model_type: 'gpt2',

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { modelConfig } from '../../bench/prepare.ts';
 import { parseConfig, readConfigFile } from '../../config/load.ts';
 import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
 import { ConfigError } from '../../errors.ts';
@@ -22,33 +23,6 @@ import { train } from '../../train/trainer.ts';
 import { intOption, numberOption } from '../options.ts';
 
 const SPECIALS = ['<|endoftext|>', '<|pad|>'];
-
-function scratchConfig(r: TrainRecipe, vocab: number, eos: number): Record<string, unknown> {
-  if (r.arch === 'gpt2') {
-    return {
-      model_type: 'gpt2',
-      vocab_size: vocab,
-      n_positions: r.context,
-      n_embd: r.hidden,
-      n_layer: r.layers,
-      n_head: r.heads,
-      bos_token_id: eos,
-      eos_token_id: eos,
-    };
-  }
-  return {
-    model_type: 'llama',
-    vocab_size: vocab,
-    hidden_size: r.hidden,
-    intermediate_size: Math.ceil((r.hidden * 8) / 3 / 32) * 32,
-    num_hidden_layers: r.layers,
-    num_attention_heads: r.heads,
-    num_key_value_heads: r.kvHeads ?? r.heads,
-    max_position_embeddings: r.context,
-    bos_token_id: eos,
-    eos_token_id: eos,
-  };
-}
 
 const FLAG_KEYS = Object.keys(TrainRecipeSchema.shape) as (keyof TrainRecipe)[];
 
@@ -127,7 +101,7 @@ export function registerTrain(program: Command): void {
       process.stderr.write(`training a ${recipe.vocabSize}-token BPE tokenizer on ${flags.data}\n`);
       tokenizer = trainByteLevelBpe(data.texts, { vocabSize: recipe.vocabSize, specialTokens: SPECIALS });
       const eos = tokenizer.tokenToId(SPECIALS[0])!;
-      const config = scratchConfig(recipe, tokenizer.vocabSize, eos);
+      const config = modelConfig(recipe, tokenizer.vocabSize, eos);
       checkFits(config, 'train', 'train recipe');
       model = buildModel(config, new Rng(recipe.seed), 'train recipe');
     }
