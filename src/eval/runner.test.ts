@@ -94,7 +94,10 @@ describe('suites on the tiny world', () => {
     assert.ok(!('skipped' in r.closeness));
     assert.ok(r.closeness.included > 10 && r.closeness.mean !== null && r.closeness.mean > 0);
     assert.equal(r.closeness.metrics['tofu.forget.prob'].included, true);
-    assert.ok(r.metricNames.includes('robustness.relearn'), 'the robustness checks are part of the all suite');
+    assert.ok(
+      r.metricNames.includes('robustness.relearn'),
+      'the robustness checks are part of the all suite',
+    );
     // ROC points for plotting run from (0, 0) to (1, 1).
     const loss = r.metrics['mia.loss'].unlearned;
     assert.ok('extra' in loss && loss.extra);

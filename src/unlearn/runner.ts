@@ -143,7 +143,9 @@ function buildContext(
   const seed = o.seed ?? 0;
   const needs = method.needs ?? {};
   const forget = splitExamples(tok, forgetSplit, args.maxLen ?? o.model.maxPositions);
-  const retain = needs.retain ? splitExamples(tok, o.task.splits.retain, args.maxLen ?? o.model.maxPositions) : [];
+  const retain = needs.retain
+    ? splitExamples(tok, o.task.splits.retain, args.maxLen ?? o.model.maxPositions)
+    : [];
   if (needs.retain && retain.length === 0) {
     throw new DataError(`method ${method.name} needs retain data and the task has none`, {
       where: `task ${o.task.name}`,

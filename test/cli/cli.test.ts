@@ -16,17 +16,45 @@ const people = ['Ada', 'Ben', 'Cleo', 'Dov'];
 const towns = ['Oslo', 'Lima', 'Perth', 'Quito'];
 writeFileSync(
   corpus,
-  Array.from({ length: 160 }, (_, i) => `${people[i % 4]} lives in ${towns[i % 4]}. ${people[i % 4]} walks in ${towns[i % 4]}.`).join('\n'),
+  Array.from(
+    { length: 160 },
+    (_, i) => `${people[i % 4]} lives in ${towns[i % 4]}. ${people[i % 4]} walks in ${towns[i % 4]}.`,
+  ).join('\n'),
 );
 const model = join(dir, 'model');
 
 function lethe(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'lethe.js'), ...args], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'lethe.js'), ...args], {
+    encoding: 'utf8',
+    cwd: root,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 test('train from scratch, then generate, score and inspect the saved folder', () => {
-  const t = lethe('train', '--data', corpus, '--out', model, '--layers', '2', '--hidden', '48', '--heads', '2', '--vocab-size', '300', '--seq-len', '24', '--steps', '200', '--batch-size', '8', '--lr', '1e-2');
+  const t = lethe(
+    'train',
+    '--data',
+    corpus,
+    '--out',
+    model,
+    '--layers',
+    '2',
+    '--hidden',
+    '48',
+    '--heads',
+    '2',
+    '--vocab-size',
+    '300',
+    '--seq-len',
+    '24',
+    '--steps',
+    '200',
+    '--batch-size',
+    '8',
+    '--lr',
+    '1e-2',
+  );
   assert.equal(t.code, 0, t.err);
   const summary = JSON.parse(t.out.trim().split('\n').pop()!);
   assert.equal(summary.steps, 200);
@@ -34,15 +62,34 @@ test('train from scratch, then generate, score and inspect the saved folder', ()
   assert.match(t.err, /step 200\/200/);
 
   // The corpus cycles Ada→Oslo, Ben→Lima…; in context the model has learned where Ada lives.
-  const g = lethe('generate', '--model', model, '--prompt', 'Dov walks in Quito.\nAda lives in', '--max-new-tokens', '3', '--json');
+  const g = lethe(
+    'generate',
+    '--model',
+    model,
+    '--prompt',
+    'Dov walks in Quito.\nAda lives in',
+    '--max-new-tokens',
+    '3',
+    '--json',
+  );
   assert.equal(g.code, 0, g.err);
   assert.match(JSON.parse(g.out).completion, /Oslo/);
 
   const data = join(dir, 'score.jsonl');
-  writeFileSync(data, ['{"text":"Ben lives in Lima."}', '{"prompt":"Ben lives in","answer":" Lima."}', '{"input_ids":[5,6,7]}'].join('\n'));
+  writeFileSync(
+    data,
+    [
+      '{"text":"Ben lives in Lima."}',
+      '{"prompt":"Ben lives in","answer":" Lima."}',
+      '{"input_ids":[5,6,7]}',
+    ].join('\n'),
+  );
   const s = lethe('score', '--model', model, '--data', data, '--json');
   assert.equal(s.code, 0, s.err);
-  const rows = s.out.trim().split('\n').map((l) => JSON.parse(l));
+  const rows = s.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rows.length, 3);
   assert.equal(rows[2].tokens, 2);
   for (const r of rows) assert.ok(Number.isFinite(r.nll) && r.nll > 0);
@@ -58,7 +105,23 @@ test('train from scratch, then generate, score and inspect the saved folder', ()
 
 test('fine-tune with LoRA, merged into a plain HF folder', () => {
   const out = join(dir, 'lora');
-  const r = lethe('train', '--model', model, '--data', corpus, '--out', out, '--seq-len', '24', '--steps', '3', '--batch-size', '4', '--lora-rank', '2');
+  const r = lethe(
+    'train',
+    '--model',
+    model,
+    '--data',
+    corpus,
+    '--out',
+    out,
+    '--seq-len',
+    '24',
+    '--steps',
+    '3',
+    '--batch-size',
+    '4',
+    '--lora-rank',
+    '2',
+  );
   assert.equal(r.code, 0, r.err);
   const names = JSON.parse(lethe('inspect', out, '--json').out).tensors.map((x: { name: string }) => x.name);
   assert.ok(!names.some((n: string) => n.includes('lora')));
