@@ -13,6 +13,7 @@ export interface BenchSuite {
 const SUITES: Record<string, () => Promise<BenchSuite>> = {
   engine: () => import('./engine.ts'),
   train: () => import('./train.ts'),
+  eval: () => import('./eval.ts'),
 };
 
 export async function main(argv: string[]): Promise<void> {
