@@ -10,7 +10,7 @@
  */
 import type { CausalLM } from '../models/causal-lm.ts';
 import { crossEntropy, noGrad, Tensor, valueAndGrad } from '../tensor/index.ts';
-import type { ScoreRequest } from '../text/score.ts';
+import { logProbMoments, type ScoreRequest } from '../text/score.ts';
 
 export interface Scored {
   /** log p(ids[t] | ids[<t]) for t = start … end. */
@@ -22,29 +22,13 @@ export interface Scored {
   stdLogProb?: Float32Array;
 }
 
+export { logProbMoments };
+
 export interface ScoringOptions {
   batchSize: number;
   /** Also compute the vocabulary mean/std of log-probs per scored token. */
   distributionStats: boolean;
   onBatch?: (done: number, total: number) => void;
-}
-
-/** Mean and std of log-softmax(row) under the distribution itself: E_p[log p], sd_p[log p]. */
-export function logProbMoments(row: Float32Array): [number, number] {
-  let max = -Infinity;
-  for (const x of row) if (x > max) max = x;
-  let z = 0;
-  for (const x of row) z += Math.exp(x - max);
-  const lse = max + Math.log(z);
-  let mean = 0;
-  let second = 0;
-  for (const x of row) {
-    const lp = x - lse;
-    const p = Math.exp(lp);
-    mean += p * lp;
-    second += p * lp * lp;
-  }
-  return [mean, Math.sqrt(Math.max(0, second - mean * mean))];
 }
 
 function argmax(row: Float32Array): number {

@@ -34,7 +34,8 @@ export interface ScoreOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-function vocabStats(row: Float32Array): [number, number] {
+/** Mean and std of log-softmax(row) under the distribution itself: E_p[log p], sd_p[log p] (Min-K%++). */
+export function logProbMoments(row: Float32Array): [number, number] {
   let max = -Infinity;
   for (const x of row) if (x > max) max = x;
   let z = 0;
@@ -113,7 +114,7 @@ export function scoreSequences(
           result.stdLogProb = new Float32Array(n);
           for (let j = 0; j < n; j++) {
             const row = logits.f32.subarray((b * T + start - 1 + j) * V, (b * T + start + j) * V);
-            [result.meanLogProb[j], result.stdLogProb[j]] = vocabStats(row);
+            [result.meanLogProb[j], result.stdLogProb[j]] = logProbMoments(row);
           }
         }
         results[i] = result;
