@@ -1,6 +1,6 @@
 /**
  * Reading what evaluation needs from a model folder: the manifest.json an unlearning run writes
- * (src/bench/unlearn-job.ts; read here by its documented fields, since src/eval sits above the
+ * (src/study/unlearn-job.ts; read here by its documented fields, since src/eval sits above the
  * bench layer), its per-step log for token counts, and the input transform of input-based
  * methods. Promises: a malformed manifest is a ConfigError naming the file and key; unknown keys
  * are allowed (the manifest belongs to the unlearning job and may grow).

@@ -6,7 +6,7 @@
  * into expressions, so run names and labels cannot change what a spec computes.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Column, RunRow, Summary } from '../bench/study-schema.ts';
+import type { Column, RunRow, Summary } from '../study/study-schema.ts';
 import { cellValue, DIRECTION_TEXT, formatValue, type Series, seriesOf } from './format.ts';
 
 export interface ChartPlan {

@@ -4,7 +4,7 @@
  * and after (this run) side by side, matched by question. All text passes through escapeHtml:
  * generations are model output and can contain anything, markup included.
  */
-import type { RunRow, Summary } from '../bench/study-schema.ts';
+import type { RunRow, Summary } from '../study/study-schema.ts';
 import { escapeHtml, formatArg, formatCount, formatValue, MISSING, type Series } from './format.ts';
 
 type Example = RunRow['examples'][number];

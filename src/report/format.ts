@@ -4,7 +4,7 @@
  * colouring rows the same way in every chart, and escaping text for HTML. No I/O here, so the
  * unit tests can pin every rule down exactly.
  */
-import type { Column, RunRow, Summary } from '../bench/study-schema.ts';
+import type { Column, RunRow, Summary } from '../study/study-schema.ts';
 
 /** What a missing or skipped value prints as, everywhere. */
 export const MISSING = '—';

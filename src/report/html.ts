@@ -5,7 +5,7 @@
  * one small inline script for sorting, no external resource of any kind. Every piece of text from
  * the summary is escaped; the charts' SVG comes from Vega, which escapes its own text.
  */
-import type { Column, RunRow, Summary } from '../bench/study-schema.ts';
+import type { Column, RunRow, Summary } from '../study/study-schema.ts';
 import type { ChartPlan } from './charts.ts';
 import { rowAnchor, rowSection } from './details.ts';
 import {

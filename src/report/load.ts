@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { type Summary, SummarySchema } from '../bench/study-schema.ts';
 import { DataError } from '../errors.ts';
+import { type Summary, SummarySchema } from '../study/study-schema.ts';
 
 /** How many schema problems to list before "and N more": enough to fix a file in one pass. */
 const MAX_ISSUES = 8;

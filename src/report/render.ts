@@ -7,8 +7,8 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Summary } from '../bench/study-schema.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import type { Summary } from '../study/study-schema.ts';
 import { planCharts } from './charts.ts';
 import { type RenderedChart, renderHtml } from './html.ts';
 import { loadSummary } from './load.ts';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Summary } from '../bench/study-schema.ts';
+import type { Summary } from '../study/study-schema.ts';
 import { parseSummary } from './load.ts';
 
 export const FIXTURE_PATH = fileURLToPath(

@@ -3,7 +3,7 @@
  * best values in bold) and `renderLeaderboardText` (an aligned plain-text table, best values
  * starred, for printing to a terminal). Same rows, order and numbers as the HTML report.
  */
-import type { RunRow, Summary } from '../bench/study-schema.ts';
+import type { RunRow, Summary } from '../study/study-schema.ts';
 import {
   allRows,
   bestPerColumn,

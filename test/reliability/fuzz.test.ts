@@ -9,12 +9,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readStudy } from '../../src/bench/study.ts';
 import { loadTask, writeTask } from '../../src/data/index.ts';
 import { LetheError } from '../../src/errors.ts';
 import { readJsonl } from '../../src/io/jsonl.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { loadModel } from '../../src/models/load.ts';
+import { readStudy } from '../../src/study/study.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { loadTokenizer } from '../../src/text/tokenizer/load.ts';
 import { tinyTask } from '../../src/unlearn/test-fixture.ts';

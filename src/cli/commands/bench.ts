@@ -1,8 +1,8 @@
 /** `lethe bench --config study.json` (a whole study) and `lethe report runs/<study>` (re-render). */
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { readStudy, runStudy } from '../../bench/study.ts';
 import { renderLeaderboardText, renderReport, reportCommand } from '../../report/index.ts';
+import { readStudy, runStudy } from '../../study/study.ts';
 import '../../unlearn/methods/index.ts';
 
 const shown = (p: string) => relative(process.cwd(), p) || '.';

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveTask } from '../../bench/tasks.ts';
+import { resolveTask } from '../../data/resolve-task.ts';
 import { ConfigError } from '../../errors.ts';
 import { readUnlearnManifest } from '../../eval/manifest.ts';
 import { EvalOptionsSchema } from '../../eval/options.ts';

@@ -1,11 +1,11 @@
 /** `lethe prepare` and `lethe unlearn`: the target/oracle pair, and one unlearning run from it. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { prepare } from '../../bench/prepare.ts';
-import { resolveTask } from '../../bench/tasks.ts';
-import { runUnlearnJob } from '../../bench/unlearn-job.ts';
 import { readConfigFile } from '../../config/load.ts';
 import { TrainRecipeOverrides } from '../../config/train-config.ts';
+import { resolveTask } from '../../data/resolve-task.ts';
+import { prepare } from '../../study/prepare.ts';
+import { runUnlearnJob } from '../../study/unlearn-job.ts';
 import { parseArgStrings } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
 

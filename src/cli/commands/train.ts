@@ -6,7 +6,6 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { modelConfig } from '../../bench/prepare.ts';
 import { parseConfig, readConfigFile } from '../../config/load.ts';
 import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
 import { ConfigError } from '../../errors.ts';
@@ -14,6 +13,7 @@ import type { CausalLM } from '../../models/causal-lm.ts';
 import { checkFits } from '../../models/memory.ts';
 import { buildModel } from '../../models/registry.ts';
 import { applyLora, mergeLora } from '../../nn/lora.ts';
+import { modelConfig } from '../../study/prepare.ts';
 import { Rng } from '../../tensor/index.ts';
 import { loadPretrained, savePretrained } from '../../text/pretrained.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';

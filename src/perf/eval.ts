@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { backend } from '../backend/index.ts';
+import { resolveTask } from '../data/resolve-task.ts';
 import { evaluate } from '../eval/index.ts';
-import { prepare } from './prepare.ts';
-import { resolveTask } from './tasks.ts';
+import { prepare } from '../study/prepare.ts';
 
 export async function run(_args: string[]): Promise<void> {
   const demo = JSON.parse(readFileSync(new URL('../../configs/demo.json', import.meta.url), 'utf8'));

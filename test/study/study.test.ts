@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { planRuns, readStudy, runStudy, StudySchema } from '../../src/bench/study.ts';
 import { writeTask } from '../../src/data/index.ts';
+import { planRuns, readStudy, runStudy, StudySchema } from '../../src/study/study.ts';
 import '../../src/unlearn/methods/index.ts';
 import { tinyTask } from '../../src/unlearn/test-fixture.ts';
 

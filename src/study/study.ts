@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { readConfigFile } from '../config/load.ts';
 import { TrainRecipeOverrides } from '../config/train-config.ts';
 import { contentHash, type Task, taskHash } from '../data/index.ts';
+import { resolveTask } from '../data/resolve-task.ts';
 import { ConfigError, LetheError } from '../errors.ts';
 import { type EvalResults, evaluate, readResults, writeResults } from '../eval/index.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
@@ -27,7 +28,6 @@ import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { type Prepared, prepare } from './prepare.ts';
 import { LEADERBOARD, type RunRow, type Summary, SummarySchema } from './study-schema.ts';
-import { resolveTask } from './tasks.ts';
 import { type Manifest, readManifest } from './unlearn-job.ts';
 
 const MethodEntry = z.strictObject({

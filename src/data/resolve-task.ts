@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSynthetic, loadExtraction, loadTask, loadTofu, type Task } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
+import { generateSynthetic, loadExtraction, loadTask, loadTofu, type Task } from './index.ts';
 
 /** ../shared/datasets beside the repository, where the staged benchmark data lives. */
 export function defaultDataDir(): string {
