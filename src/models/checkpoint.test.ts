@@ -349,7 +349,7 @@ test('config.json with an unsupported model_type names the file and lists the su
     await assertLoadFails(
       dir,
       ConfigError,
-      [path, 'model_type', 'bert', 'gpt2, llama, mistral, qwen2'],
+      [path, 'model_type', 'bert', 'gpt2, gpt_neo, gpt_neox, llama, mistral, phi, qwen2'],
       'bert',
     );
     await rewriteConfig(dir, (c) => {
@@ -358,7 +358,7 @@ test('config.json with an unsupported model_type names the file and lists the su
     await assertLoadFails(
       dir,
       ConfigError,
-      [path, 'model_type', 'gpt2, llama, mistral, qwen2'],
+      [path, 'model_type', 'gpt2, gpt_neo, gpt_neox, llama, mistral, phi, qwen2'],
       'no model_type',
     );
   });

@@ -13,7 +13,6 @@ import {
   attention,
   dropout,
   gather,
-  gelu,
   linear,
   matmul,
   permute,
@@ -22,6 +21,7 @@ import {
   slice,
   Tensor,
 } from '../tensor/index.ts';
+import { activate, activationSchema } from './activation.ts';
 import {
   type CausalLM,
   defaultPositions,
@@ -40,7 +40,7 @@ export const GPT2ConfigSchema = z
     n_layer: z.number().int().positive(),
     n_head: z.number().int().positive(),
     n_inner: z.number().int().positive().nullable().default(null),
-    activation_function: z.enum(['gelu_new', 'gelu', 'gelu_pytorch_tanh']).default('gelu_new'),
+    activation_function: activationSchema('gelu_new'),
     layer_norm_epsilon: z.number().positive().default(1e-5),
     resid_pdrop: z.number().min(0).max(1).default(0),
     embd_pdrop: z.number().min(0).max(1).default(0),
@@ -137,8 +137,7 @@ class GPT2MLP extends Module {
     );
   }
   forward(x: Tensor): Tensor {
-    const approx = this.cfg.activation_function === 'gelu' ? 'none' : 'tanh';
-    return this.c_proj.forward(gelu(this.c_fc.forward(x), approx));
+    return this.c_proj.forward(activate(this.cfg.activation_function, this.c_fc.forward(x)));
   }
 }
 
@@ -253,12 +252,16 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
     return new Map(this.namedParameters().map(([n, t]) => [n, { data: t.f32, shape: [...t.shape] }]));
   }
 
+  /** Causal-mask buffers stored by older transformers versions; a tied head's copy. */
+  get nonWeightTensors(): RegExp {
+    return this.lm_head ? /\.attn\.(masked_)?bias$/ : /\.attn\.(masked_)?bias$|^lm_head\.weight$/;
+  }
+
   loadHF(tensors: ReadonlyMap<string, HFTensor>, file: string): void {
     loadHFWeights(this, tensors, file, {
       // Original GPT-2 files name tensors without the "transformer." prefix.
       rename: (n) => (n.startsWith('transformer.') || n.startsWith('lm_head.') ? n : `transformer.${n}`),
-      // Causal-mask buffers stored by older transformers versions; a tied head's copy.
-      ignore: this.lm_head ? /\.attn\.(masked_)?bias$/ : /\.attn\.(masked_)?bias$|^lm_head\.weight$/,
+      ignore: this.nonWeightTensors,
     });
   }
 }

@@ -4,9 +4,10 @@
  */
 import { join } from 'node:path';
 import { type HfWriteOptions, readHfFolder, writeHfFolder } from '../io/hf-folder.ts';
+import type { LoadedTensor } from '../io/safetensors.ts';
 import type { CausalLM } from './causal-lm.ts';
 import { checkFits } from './memory.ts';
-import { buildModel, parseModelConfig } from './registry.ts';
+import { architectureName, buildModel, parseModelConfig } from './registry.ts';
 
 export interface LoadedModel {
   model: CausalLM;
@@ -23,8 +24,12 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     const config = parseModelConfig(folder.config, join(dir, 'config.json'));
     checkFits(config, 'load', join(dir, 'config.json'));
     const model = buildModel(config, null, join(dir, 'config.json'));
-    const weights = await folder.weights.readAll();
-    model.loadHF(weights as never, folder.weightsPath);
+    // Buffers are skipped by name before reading: they may be stored in dtypes lethe cannot decode.
+    const weights = new Map<string, LoadedTensor>();
+    for (const name of folder.weights.names()) {
+      if (!model.nonWeightTensors.test(name)) weights.set(name, await folder.weights.read(name));
+    }
+    model.loadHF(weights, folder.weightsPath);
     model.eval();
     return {
       model,
@@ -55,16 +60,5 @@ export async function saveModel(dir: string, model: CausalLM, opts: SaveModelOpt
       generationConfig: opts.generationConfig,
     },
     opts,
-  );
-}
-
-function architectureName(modelType: string): string {
-  return (
-    {
-      gpt2: 'GPT2LMHeadModel',
-      llama: 'LlamaForCausalLM',
-      mistral: 'MistralForCausalLM',
-      qwen2: 'Qwen2ForCausalLM',
-    }[modelType] ?? modelType
   );
 }

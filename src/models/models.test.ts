@@ -25,7 +25,7 @@ test('invalid configs name the field and the supported model types', () => {
     (e: Error) => {
       assert.ok(e instanceof ConfigError);
       assert.match(e.message, /x\/config.json: model_type/);
-      assert.match(e.message, /gpt2, llama, mistral, qwen2/);
+      assert.match(e.message, /gpt2, gpt_neo, gpt_neox, llama, mistral, phi, qwen2/);
       return true;
     },
   );

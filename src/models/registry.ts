@@ -6,20 +6,82 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import type { Rng } from '../tensor/index.ts';
 import type { CausalLM } from './causal-lm.ts';
+import { GPTNeoConfigSchema, GPTNeoForCausalLM } from './gpt-neo.ts';
+import { GPTNeoXConfigSchema, GPTNeoXForCausalLM } from './gpt-neox.ts';
 import { GPT2ConfigSchema, GPT2LMHeadModel } from './gpt2.ts';
 import { LlamaConfigSchema, LlamaForCausalLM } from './llama.ts';
+import { PhiConfigSchema, PhiForCausalLM } from './phi.ts';
 
 interface ModelEntry {
   schema: z.ZodType<Record<string, unknown>>;
   build: (config: never, rng: Rng | null) => CausalLM;
+  /** The HF class name written to config.json's `architectures`. */
+  architecture: string;
 }
 
 const registry = new Map<string, ModelEntry>([
-  ['gpt2', { schema: GPT2ConfigSchema, build: (c, rng) => new GPT2LMHeadModel(c, rng) }],
-  ['llama', { schema: LlamaConfigSchema, build: (c, rng) => new LlamaForCausalLM(c, rng) }],
-  ['mistral', { schema: LlamaConfigSchema, build: (c, rng) => new LlamaForCausalLM(c, rng) }],
-  ['qwen2', { schema: LlamaConfigSchema, build: (c, rng) => new LlamaForCausalLM(c, rng) }],
+  [
+    'gpt2',
+    {
+      schema: GPT2ConfigSchema,
+      build: (c, rng) => new GPT2LMHeadModel(c, rng),
+      architecture: 'GPT2LMHeadModel',
+    },
+  ],
+  [
+    'gpt_neo',
+    {
+      schema: GPTNeoConfigSchema,
+      build: (c, rng) => new GPTNeoForCausalLM(c, rng),
+      architecture: 'GPTNeoForCausalLM',
+    },
+  ],
+  [
+    'gpt_neox',
+    {
+      schema: GPTNeoXConfigSchema,
+      build: (c, rng) => new GPTNeoXForCausalLM(c, rng),
+      architecture: 'GPTNeoXForCausalLM',
+    },
+  ],
+  [
+    'llama',
+    {
+      schema: LlamaConfigSchema,
+      build: (c, rng) => new LlamaForCausalLM(c, rng),
+      architecture: 'LlamaForCausalLM',
+    },
+  ],
+  [
+    'mistral',
+    {
+      schema: LlamaConfigSchema,
+      build: (c, rng) => new LlamaForCausalLM(c, rng),
+      architecture: 'MistralForCausalLM',
+    },
+  ],
+  [
+    'phi',
+    {
+      schema: PhiConfigSchema,
+      build: (c, rng) => new PhiForCausalLM(c, rng),
+      architecture: 'PhiForCausalLM',
+    },
+  ],
+  [
+    'qwen2',
+    {
+      schema: LlamaConfigSchema,
+      build: (c, rng) => new LlamaForCausalLM(c, rng),
+      architecture: 'Qwen2ForCausalLM',
+    },
+  ],
 ]);
+
+/** The HF class name for a model_type (config.json `architectures`). */
+export function architectureName(modelType: string): string {
+  return registry.get(modelType)?.architecture ?? modelType;
+}
 
 export const supportedModelTypes = (): string[] => [...registry.keys()];
 
