@@ -20,6 +20,8 @@ export interface AliasRule {
   aliases?: string[];
   /** Key inside `rope_parameters` (transformers 5) holding the value. */
   ropeParameter?: string;
+  /** Copy an alias's value into `field` when it is absent (default true; false: only check). */
+  fill?: boolean;
 }
 
 type Issue = { code: 'custom'; message: string; path: string[] };
@@ -56,7 +58,8 @@ export function normaliseAliases(
   const ropeProblem = ropeTypeProblem(raw);
   if (ropeProblem) addIssue(ropeProblem);
   const rp = isObject(raw.rope_parameters) ? raw.rope_parameters : {};
-  for (const rule of [...rules, { field: 'torch_dtype', aliases: ['dtype'] }]) {
+  // The dtype names are only checked: a config keeps the spelling its transformers version used.
+  for (const rule of [...rules, { field: 'torch_dtype', aliases: ['dtype'], fill: false }]) {
     const found: [string, unknown][] = [];
     for (const name of [rule.field, ...(rule.aliases ?? [])]) {
       if (raw[name] !== undefined && raw[name] !== null) found.push([name, raw[name]]);
@@ -72,7 +75,8 @@ export function normaliseAliases(
         path: [rule.field],
       });
     }
-    if (found.length > 0 && out[rule.field] === undefined) out[rule.field] = found[0][1];
+    if (found.length > 0 && out[rule.field] === undefined && rule.fill !== false)
+      out[rule.field] = found[0][1];
   }
   return out;
 }
