@@ -18,6 +18,38 @@ const llama = {
   max_position_embeddings: 64,
 };
 const qwen2 = { ...llama, model_type: 'qwen2', tie_word_embeddings: true };
+const pythia = {
+  model_type: 'gpt_neox',
+  vocab_size: 37,
+  hidden_size: 24,
+  intermediate_size: 40,
+  num_hidden_layers: 2,
+  num_attention_heads: 3, // head size 8: rotary on 2 channels
+  rotary_pct: 0.25,
+  max_position_embeddings: 64,
+  initializer_range: 0.3, // weights large enough that the output depends on every attended token
+};
+const neoxSequential = { ...pythia, use_parallel_residual: false, rotary_pct: 1, hidden_act: 'gelu_new' };
+// Grouped-query Phi: 4 heads of 8 sharing 2 kv heads, rotary on 4 channels.
+const phi = {
+  ...llama,
+  model_type: 'phi',
+  hidden_size: 32,
+  partial_rotary_factor: 0.5,
+  initializer_range: 0.3,
+};
+// Window 3 < prompt + generated length, so the local layer's band matters under the cache too.
+const gptNeo = {
+  model_type: 'gpt_neo',
+  vocab_size: 37,
+  hidden_size: 24,
+  num_layers: 3,
+  num_heads: 3,
+  max_position_embeddings: 48,
+  attention_types: [[['local', 'global', 'local'], 1]],
+  window_size: 3,
+  initializer_range: 0.3,
+};
 
 test('invalid configs name the field and the supported model types', () => {
   assert.throws(
@@ -51,8 +83,9 @@ test('parameter names follow the HF checkpoints', () => {
   assert.ok(q.includes('model.layers.0.self_attn.q_proj.bias') && !q.includes('lm_head.weight'));
 });
 
-for (const cfg of [gpt2, llama, qwen2]) {
-  test(`${cfg.model_type}: KV-cache decoding and left-padded batches match full recomputation`, () => {
+for (const cfg of [gpt2, llama, qwen2, pythia, neoxSequential, phi, gptNeo]) {
+  const label = cfg === neoxSequential ? 'gpt_neox (sequential residual)' : cfg.model_type;
+  test(`${label}: KV-cache decoding and left-padded batches match full recomputation`, () => {
     const model = buildModel(cfg, new Rng(5));
     const prompts = [
       [3, 9, 4, 1, 7],
@@ -71,6 +104,36 @@ for (const cfg of [gpt2, llama, qwen2]) {
         }
       });
       assert.deepEqual(cached.tokens[b], seq.slice(p.length), `row ${b}`);
+    });
+  });
+}
+
+for (const cfg of [pythia, neoxSequential, phi, gptNeo]) {
+  const label = cfg === neoxSequential ? 'gpt_neox (sequential residual)' : cfg.model_type;
+  test(`${label}: logits decoded token by token through the KV cache equal one full pass (1e-5 rel)`, () => {
+    const model = buildModel(cfg, new Rng(7));
+    const seq = [5, 11, 2, 30, 7, 19, 3, 8, 26];
+    const V = cfg.vocab_size;
+    noGrad(() => {
+      const full = model.forward(new Tensor(Int32Array.from(seq), [1, seq.length])).logits!.f32; // (1, T, V)
+      const scale = Math.max(...full.map(Math.abs));
+      const cache = model.newCache();
+      // A 3-token prefill, then one token at a time.
+      const pre = model.forward(new Tensor(Int32Array.from(seq.slice(0, 3)), [1, 3]), { cache }).logits!.f32;
+      const steps = [pre];
+      for (let t = 3; t < seq.length; t++) {
+        steps.push(model.forward(new Tensor(Int32Array.of(seq[t]), [1, 1]), { cache }).logits!.f32);
+      }
+      const incremental = Float32Array.from(steps.flatMap((a) => [...a]));
+      assert.equal(incremental.length, seq.length * V);
+      let err = 0;
+      for (let i = 0; i < full.length; i++) err = Math.max(err, Math.abs(full[i] - incremental[i]));
+      assert.ok(err <= 1e-5 * scale, `max abs error ${err} vs scale ${scale}`);
+      // The check has teeth: without the first token the last position's logits change.
+      const shorter = model.forward(new Tensor(Int32Array.from(seq.slice(1)), [1, seq.length - 1])).logits!
+        .f32;
+      const last = (a: Float32Array) => a.subarray(a.length - V);
+      assert.ok(last(shorter).some((v, i) => Math.abs(v - last(full)[i]) > 1e-3 * scale));
     });
   });
 }
