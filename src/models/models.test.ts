@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../errors.ts';
+import { applyLora } from '../nn/lora.ts';
 import { crossEntropy, noGrad, Rng, Tensor } from '../tensor/index.ts';
 import { generate } from '../text/generate.ts';
-import { buildModel, parseModelConfig } from './registry.ts';
+import { buildModel, defaultLoraTargets, parseModelConfig } from './registry.ts';
 
 const gpt2 = { model_type: 'gpt2', vocab_size: 37, n_positions: 48, n_embd: 24, n_layer: 2, n_head: 3 };
 const llama = {
@@ -137,6 +138,46 @@ for (const cfg of [pythia, neoxSequential, phi, gptNeo]) {
     });
   });
 }
+
+test('default LoRA targets adapt the intended modules of every family', () => {
+  const cases: [Record<string, unknown>, string[], string[]][] = [
+    [gpt2, ['transformer.h.0.attn.c_attn'], ['transformer.h.0.attn.c_attn', 'transformer.h.0.mlp.c_fc']],
+    [
+      llama,
+      ['model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.o_proj'],
+      ['model.layers.0.self_attn.v_proj', 'model.layers.0.mlp.up_proj'],
+    ],
+    [
+      pythia,
+      ['gpt_neox.layers.0.attention.query_key_value', 'gpt_neox.layers.0.attention.dense'],
+      ['gpt_neox.layers.0.attention.query_key_value', 'gpt_neox.layers.0.mlp.dense_h_to_4h'],
+    ],
+    [
+      phi,
+      ['model.layers.0.self_attn.k_proj', 'model.layers.0.self_attn.dense'],
+      ['model.layers.0.self_attn.q_proj', 'model.layers.0.mlp.fc1'],
+    ],
+    [
+      gptNeo,
+      ['transformer.h.0.attn.attention.q_proj', 'transformer.h.0.attn.attention.out_proj'],
+      ['transformer.h.0.attn.attention.v_proj', 'transformer.h.0.mlp.c_fc'],
+    ],
+  ];
+  for (const [cfg, attention, attentionMlp] of cases) {
+    for (const [scope, expected] of [
+      ['attention', attention],
+      ['attention-mlp', attentionMlp],
+    ] as const) {
+      const model = buildModel(cfg, null);
+      const { modules } = applyLora(model, { targets: defaultLoraTargets(model.modelType, scope), rank: 2 });
+      for (const m of expected) assert.ok(modules.includes(m), `${model.modelType} ${scope}: ${m} adapted`);
+      assert.ok(
+        !modules.some((m) => /embed|wte|lm_head|embed_out/.test(m)),
+        `${model.modelType}: no head adapted`,
+      );
+    }
+  }
+});
 
 test('residual hooks see every block, can steer, and stopAfterLayer ends early', () => {
   const model = buildModel(llama, new Rng(2));

@@ -120,3 +120,22 @@ export function cloneModel(model: CausalLM): CausalLM {
   copy.eval();
   return copy;
 }
+
+/**
+ * Default LoRA targets (a regex over module names) per model family: `attention` adapts the
+ * attention projections (fine-tuning), `attention-mlp` the query/value projections and the MLP's
+ * input projection (unlearning). Unknown types get the Llama naming.
+ */
+export function defaultLoraTargets(modelType: string, scope: 'attention' | 'attention-mlp'): string {
+  const targets: Record<string, [attention: string, attentionMlp: string]> = {
+    gpt2: ['attn\\.c_attn$', 'attn\\.c_attn$|mlp\\.c_fc$'],
+    gpt_neox: ['attention\\.(query_key_value|dense)$', 'attention\\.query_key_value$|mlp\\.dense_h_to_4h$'],
+    phi: ['self_attn\\.(q_proj|k_proj|v_proj|dense)$', '(q|v)_proj$|mlp\\.fc1$'],
+    gpt_neo: ['attn\\.attention\\.(q|k|v|out)_proj$', '(q|v)_proj$|mlp\\.c_fc$'],
+  };
+  const [attention, attentionMlp] = targets[modelType] ?? [
+    'self_attn\\.(q|k|v|o)_proj$',
+    '(q|v)_proj$|up_proj$',
+  ];
+  return scope === 'attention' ? attention : attentionMlp;
+}
