@@ -148,6 +148,25 @@ for (const [name, dtype] of FOLDERS) {
   });
 }
 
+test('gpt-neo: a file saved from GPTNeoModel (no "transformer." prefix) loads as the same model', async () => {
+  const { model: original } = await loadModel(fixture('gpt-neo'));
+  const file = await SafetensorsFile.open(join(fixture('gpt-neo'), 'model.safetensors'));
+  const tensors = new Map<string, TensorLike>();
+  try {
+    for (const n of file.names()) {
+      if (file.info(n).dtype !== 'BOOL') tensors.set(n.replace(/^transformer\./, ''), await file.read(n));
+    }
+  } finally {
+    await file.close();
+  }
+  assert.ok(tensors.has('h.1.attn.attention.q_proj.weight') && tensors.has('wte.weight'));
+  await withTempDir(async (dir) => {
+    await cp(join(fixture('gpt-neo'), 'config.json'), join(dir, 'config.json'));
+    await writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    assertSameModel((await loadModel(dir)).model, original, 'gpt-neo without prefix');
+  });
+});
+
 for (const name of ['gpt2', 'llama-gqa', 'qwen2']) {
   test(`${name}: a sharded save (small maxShardBytes) loads back identically`, async () => {
     const { model: original } = await loadModel(fixture(name));

@@ -283,6 +283,10 @@ export class GPTNeoForCausalLM extends Module implements CausalLM {
   }
 
   loadHF(tensors: ReadonlyMap<string, HFTensor>, file: string): void {
-    loadHFWeights(this, tensors, file, { ignore: this.nonWeightTensors });
+    loadHFWeights(this, tensors, file, {
+      // Files saved from GPTNeoModel name tensors without the "transformer." prefix (HF loads both).
+      rename: (n) => (n.startsWith('transformer.') || n.startsWith('lm_head.') ? n : `transformer.${n}`),
+      ignore: this.nonWeightTensors,
+    });
   }
 }
