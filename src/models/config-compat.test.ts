@@ -85,6 +85,18 @@ test('contradicting fields are refused, naming both', () => {
     /rope_parameters.rope_theta = 1000000/,
   );
   rejects({ ...llama, torch_dtype: 'float16', dtype: 'bfloat16' }, /torch_dtype/, /dtype = "bfloat16"/);
+  const gpt2 = { model_type: 'gpt2', vocab_size: 7, n_positions: 8, n_embd: 4, n_layer: 1, n_head: 1 };
+  const neo = {
+    model_type: 'gpt_neo',
+    vocab_size: 7,
+    hidden_size: 4,
+    num_layers: 1,
+    num_heads: 1,
+    attention_layers: ['global'],
+  };
+  for (const base of [gpt2, neo, neox, phi]) {
+    rejects({ ...base, torch_dtype: 'float32', dtype: 'float16' }, /torch_dtype/, /contradicts dtype/);
+  }
 });
 
 test('torch_dtype (older) and dtype (newer) both load', () => {

@@ -23,6 +23,7 @@ import {
   type ForwardResult,
   KVCache,
 } from './causal-lm.ts';
+import { withAliases } from './config-compat.ts';
 import { type HFTensor, loadHFWeights } from './hf-weights.ts';
 
 const positive = z.number().int().positive();
@@ -33,57 +34,60 @@ export function expandAttentionTypes(types: readonly (readonly [readonly string[
   return types.flatMap(([kinds, n]) => Array.from({ length: n }, () => kinds).flat());
 }
 
-export const GPTNeoConfigSchema = z.preprocess(
-  (raw) => {
-    // Configs carry attention_types, and (when saved by transformers) its expansion too.
-    if (typeof raw !== 'object' || raw === null) return raw;
-    const r = raw as Record<string, unknown>;
-    if (r.attention_layers !== undefined || !Array.isArray(r.attention_types)) return raw;
-    try {
-      return { ...r, attention_layers: expandAttentionTypes(r.attention_types as never) };
-    } catch {
-      return raw; // malformed attention_types: the schema reports it
-    }
-  },
-  z
-    .object({
-      model_type: z.literal('gpt_neo'),
-      vocab_size: positive,
-      hidden_size: positive,
-      num_layers: positive,
-      num_heads: positive,
-      max_position_embeddings: positive.default(2048),
-      intermediate_size: positive.nullable().default(null),
-      activation_function: activationSchema('gelu_new'),
-      attention_types: z.array(z.tuple([z.array(kind), z.number().int().nonnegative()])).optional(),
-      attention_layers: z.array(kind, {
-        error: 'attention_layers (or attention_types) must list each layer',
+export const GPTNeoConfigSchema = withAliases(
+  [],
+  z.preprocess(
+    (raw) => {
+      // Configs carry attention_types, and (when saved by transformers) its expansion too.
+      if (typeof raw !== 'object' || raw === null) return raw;
+      const r = raw as Record<string, unknown>;
+      if (r.attention_layers !== undefined || !Array.isArray(r.attention_types)) return raw;
+      try {
+        return { ...r, attention_layers: expandAttentionTypes(r.attention_types as never) };
+      } catch {
+        return raw; // malformed attention_types: the schema reports it
+      }
+    },
+    z
+      .object({
+        model_type: z.literal('gpt_neo'),
+        vocab_size: positive,
+        hidden_size: positive,
+        num_layers: positive,
+        num_heads: positive,
+        max_position_embeddings: positive.default(2048),
+        intermediate_size: positive.nullable().default(null),
+        activation_function: activationSchema('gelu_new'),
+        attention_types: z.array(z.tuple([z.array(kind), z.number().int().nonnegative()])).optional(),
+        attention_layers: z.array(kind, {
+          error: 'attention_layers (or attention_types) must list each layer',
+        }),
+        window_size: positive.default(256),
+        layer_norm_epsilon: z.number().positive().default(1e-5),
+        tie_word_embeddings: z.boolean().default(true),
+        initializer_range: z.number().positive().default(0.02),
+        bos_token_id: z.number().int().nullable().optional(),
+        eos_token_id: z.number().int().nullable().optional(),
+      })
+      .loose()
+      .superRefine((c, ctx) => {
+        if (c.attention_layers.length !== c.num_layers) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['attention_layers'],
+            message: `${c.attention_layers.length} attention layers listed for num_layers ${c.num_layers}`,
+          });
+        }
+        const expanded = c.attention_types && expandAttentionTypes(c.attention_types);
+        if (expanded && expanded.join() !== c.attention_layers.join()) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['attention_types'],
+            message: `attention_types expands to [${expanded.join(', ')}], not attention_layers [${c.attention_layers.join(', ')}]`,
+          });
+        }
       }),
-      window_size: positive.default(256),
-      layer_norm_epsilon: z.number().positive().default(1e-5),
-      tie_word_embeddings: z.boolean().default(true),
-      initializer_range: z.number().positive().default(0.02),
-      bos_token_id: z.number().int().nullable().optional(),
-      eos_token_id: z.number().int().nullable().optional(),
-    })
-    .loose()
-    .superRefine((c, ctx) => {
-      if (c.attention_layers.length !== c.num_layers) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attention_layers'],
-          message: `${c.attention_layers.length} attention layers listed for num_layers ${c.num_layers}`,
-        });
-      }
-      const expanded = c.attention_types && expandAttentionTypes(c.attention_types);
-      if (expanded && expanded.join() !== c.attention_layers.join()) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attention_types'],
-          message: `attention_types expands to [${expanded.join(', ')}], not attention_layers [${c.attention_layers.join(', ')}]`,
-        });
-      }
-    }),
+  ),
 );
 export type GPTNeoConfig = z.infer<typeof GPTNeoConfigSchema>;
 

@@ -29,32 +29,37 @@ import {
   type ForwardResult,
   KVCache,
 } from './causal-lm.ts';
+import { withAliases } from './config-compat.ts';
 import { type HFTensor, loadHFWeights } from './hf-weights.ts';
 
-export const GPT2ConfigSchema = z
-  .object({
-    model_type: z.literal('gpt2'),
-    vocab_size: z.number().int().positive(),
-    n_positions: z.number().int().positive(),
-    n_embd: z.number().int().positive(),
-    n_layer: z.number().int().positive(),
-    n_head: z.number().int().positive(),
-    n_inner: z.number().int().positive().nullable().default(null),
-    activation_function: activationSchema('gelu_new'),
-    layer_norm_epsilon: z.number().positive().default(1e-5),
-    resid_pdrop: z.number().min(0).max(1).default(0),
-    embd_pdrop: z.number().min(0).max(1).default(0),
-    attn_pdrop: z.number().min(0).max(1).default(0),
-    tie_word_embeddings: z.boolean().default(true),
-    initializer_range: z.number().positive().default(0.02),
-    // Variants of GPT-2 attention that lethe does not implement are refused rather than ignored.
-    scale_attn_weights: z.literal(true).default(true),
-    scale_attn_by_inverse_layer_idx: z.literal(false).default(false),
-    reorder_and_upcast_attn: z.boolean().default(false),
-    bos_token_id: z.number().int().nullable().optional(),
-    eos_token_id: z.number().int().nullable().optional(),
-  })
-  .loose();
+// No aliases: withAliases only checks that torch_dtype and dtype agree and refuses scaled RoPE.
+export const GPT2ConfigSchema = withAliases(
+  [],
+  z
+    .object({
+      model_type: z.literal('gpt2'),
+      vocab_size: z.number().int().positive(),
+      n_positions: z.number().int().positive(),
+      n_embd: z.number().int().positive(),
+      n_layer: z.number().int().positive(),
+      n_head: z.number().int().positive(),
+      n_inner: z.number().int().positive().nullable().default(null),
+      activation_function: activationSchema('gelu_new'),
+      layer_norm_epsilon: z.number().positive().default(1e-5),
+      resid_pdrop: z.number().min(0).max(1).default(0),
+      embd_pdrop: z.number().min(0).max(1).default(0),
+      attn_pdrop: z.number().min(0).max(1).default(0),
+      tie_word_embeddings: z.boolean().default(true),
+      initializer_range: z.number().positive().default(0.02),
+      // Variants of GPT-2 attention that lethe does not implement are refused rather than ignored.
+      scale_attn_weights: z.literal(true).default(true),
+      scale_attn_by_inverse_layer_idx: z.literal(false).default(false),
+      reorder_and_upcast_attn: z.boolean().default(false),
+      bos_token_id: z.number().int().nullable().optional(),
+      eos_token_id: z.number().int().nullable().optional(),
+    })
+    .loose(),
+);
 export type GPT2Config = z.infer<typeof GPT2ConfigSchema>;
 
 /** GPT-2's Conv1D: y = x·W + b with W stored (in, out). */
