@@ -12,9 +12,18 @@ Neither `transformers` nor `safetensors` is available here, so this file carries
   so state_dict() yields the real checkpoint keys; GPT-2's Conv1D with (in, out) weights and
   gelu_new; Llama's RMSNorm, rotate-half RoPE with rope_theta (inv_freq and angles in float32, as
   HF computes them), SwiGLU, grouped-query attention via repeat_kv, tied or untied head; qwen2's
-  q/k/v biases; an explicit head_dim (mistral). Deliberate differences, none of which changes the
+  q/k/v biases; an explicit head_dim (mistral). GPTNeoXForCausalLM (Pythia: fused query_key_value
+  interleaved per head as [q|k|v] per head, rotary on rotary_pct of each head, parallel or sequential
+  residual, untied embed_out), PhiForCausalLM (parallel attention + MLP from one input_layernorm,
+  partial rotary, q/k/v/dense and fc1/fc2 with biases, lm_head with bias) and GPTNeoForCausalLM
+  (global/local layers with HF's banded bool mask of window_size, no 1/sqrt(d) scaling, nn.Linear
+  q/k/v without bias). Activations by config name as transformers' ACT2FN. Deliberate differences, none of which changes the
   function computed: dropout is left out (the fixtures are eval-mode), and HF's float32 upcasts
   inside RMSNorm and softmax are left out so that a float64 run stays float64 throughout.
+- Config files imitate what each transformers version writes: Pythia's 4.24 config (rotary_pct,
+  rotary_emb_base, torch_dtype), a 5.x GPT-NeoX config (dtype, rope_parameters), Phi-1.5's and
+  GPT-Neo-125M's. Some folders also store the non-weight buffers released checkpoints carry
+  (causal-mask `bias` as BOOL, `masked_bias`, `rotary_emb.inv_freq` as F16/F32).
 - safetensors is written by hand: u64 LE header length, a JSON header {name: {dtype, shape,
   data_offsets}} with "__metadata__": {"format": "pt"} first, padded with spaces to 8 bytes, then
   the little-endian data. A tied LM head is not stored (as save_pretrained does).
@@ -296,6 +305,289 @@ class LlamaForCausalLM(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
+# Activations by config name (transformers/activations.py ACT2FN)
+
+def gelu_fast(x):
+    return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
+
+
+ACT2FN = {'gelu': F.gelu, 'gelu_new': gelu_new, 'gelu_pytorch_tanh': gelu_new, 'gelu_fast': gelu_fast,
+          'relu': F.relu, 'silu': F.silu, 'quick_gelu': lambda x: x * torch.sigmoid(1.702 * x)}
+
+
+def causal_mask(Tx, dtype):
+    return torch.full((Tx, Tx), torch.finfo(dtype).min, dtype=dtype).triu(1)
+
+
+def rope_partial(q, k, cos, sin, rot):
+    """Rotate the first `rot` channels of each head (rotate-half form), pass the rest through."""
+    q_rot, q_pass = q[..., :rot], q[..., rot:]
+    k_rot, k_pass = k[..., :rot], k[..., rot:]
+    q_emb, k_emb = apply_rotary_pos_emb(q_rot, k_rot, cos, sin)
+    return torch.cat((q_emb, q_pass), dim=-1), torch.cat((k_emb, k_pass), dim=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# GPT-NeoX / Pythia (transformers/models/gpt_neox/modeling_gpt_neox.py, eager attention)
+
+def neox_rope(cfg):
+    """(theta, fraction) from whichever fields this config version carries."""
+    rp = cfg.get('rope_parameters') or {}
+    theta = cfg.get('rotary_emb_base', cfg.get('rope_theta', rp.get('rope_theta', 10000)))
+    frac = cfg.get('rotary_pct', cfg.get('partial_rotary_factor', rp.get('partial_rotary_factor', 0.25)))
+    return theta, frac
+
+
+class GPTNeoXAttention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        C, NH = cfg['hidden_size'], cfg['num_attention_heads']
+        self.NH, self.HS = NH, C // NH
+        theta, frac = neox_rope(cfg)
+        self.rot = int(self.HS * frac)
+        bias = cfg.get('attention_bias', True)
+        self.rotary_emb = RotaryEmbedding(self.rot, theta)
+        self.query_key_value = nn.Linear(C, 3 * C, bias=bias)
+        self.dense = nn.Linear(C, C, bias=bias)
+
+    def forward(self, x, pos):
+        Bx, Tx, C = x.shape
+        qkv = self.query_key_value(x).view(Bx, Tx, self.NH, 3 * self.HS).permute(0, 2, 1, 3)  # per head [q|k|v]
+        q, k, v = qkv[..., :self.HS], qkv[..., self.HS:2 * self.HS], qkv[..., 2 * self.HS:]
+        cos, sin = self.rotary_emb(v, pos)
+        q, k = rope_partial(q, k, cos, sin, self.rot)
+        w = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.HS)
+        w = torch.softmax(w + causal_mask(Tx, w.dtype), dim=-1)
+        y = torch.matmul(w, v).transpose(1, 2).reshape(Bx, Tx, C)
+        return self.dense(y)
+
+
+class GPTNeoXMLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.dense_h_to_4h = nn.Linear(cfg['hidden_size'], cfg['intermediate_size'])
+        self.dense_4h_to_h = nn.Linear(cfg['intermediate_size'], cfg['hidden_size'])
+        self.act = ACT2FN[cfg['hidden_act']]
+
+    def forward(self, x):
+        return self.dense_4h_to_h(self.act(self.dense_h_to_4h(x)))
+
+
+class GPTNeoXLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        C, eps = cfg['hidden_size'], cfg['layer_norm_eps']
+        self.parallel = cfg.get('use_parallel_residual', True)
+        self.input_layernorm = nn.LayerNorm(C, eps=eps)
+        self.post_attention_layernorm = nn.LayerNorm(C, eps=eps)
+        self.attention = GPTNeoXAttention(cfg)
+        self.mlp = GPTNeoXMLP(cfg)
+
+    def forward(self, x, pos):
+        a = self.attention(self.input_layernorm(x), pos)
+        if self.parallel:  # x + attn(ln1(x)) + mlp(ln2(x))
+            return self.mlp(self.post_attention_layernorm(x)) + a + x
+        a = a + x
+        return self.mlp(self.post_attention_layernorm(a)) + a
+
+
+class GPTNeoXModel(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.embed_in = nn.Embedding(cfg['vocab_size'], cfg['hidden_size'])
+        self.layers = nn.ModuleList([GPTNeoXLayer(cfg) for _ in range(cfg['num_hidden_layers'])])
+        self.final_layer_norm = nn.LayerNorm(cfg['hidden_size'], eps=cfg['layer_norm_eps'])
+
+    def forward(self, ids):
+        x = self.embed_in(ids)
+        pos = torch.arange(ids.shape[-1], dtype=torch.long).unsqueeze(0)
+        for layer in self.layers:
+            x = layer(x, pos)
+        return self.final_layer_norm(x)
+
+
+class GPTNeoXForCausalLM(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.gpt_neox = GPTNeoXModel(cfg)
+        self.embed_out = nn.Linear(cfg['hidden_size'], cfg['vocab_size'], bias=False)
+
+    def forward(self, ids):
+        return self.embed_out(self.gpt_neox(ids))
+
+
+# ---------------------------------------------------------------------------------------------
+# Phi (transformers/models/phi/modeling_phi.py: Phi-1.5 / Phi-2, eager attention, qk_layernorm off)
+
+class PhiAttention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        C, NH = cfg['hidden_size'], cfg['num_attention_heads']
+        NKV = cfg.get('num_key_value_heads') or NH
+        self.NH, self.NKV, self.HS = NH, NKV, C // NH
+        self.rot = int(cfg['partial_rotary_factor'] * self.HS)
+        self.q_proj = nn.Linear(C, NH * self.HS)
+        self.k_proj = nn.Linear(C, NKV * self.HS)
+        self.v_proj = nn.Linear(C, NKV * self.HS)
+        self.dense = nn.Linear(NH * self.HS, C)
+        self.rotary_emb = RotaryEmbedding(self.rot, cfg['rope_theta'])
+
+    def forward(self, x, pos):
+        Bx, Tx, _ = x.shape
+        q = self.q_proj(x).view(Bx, Tx, self.NH, self.HS).transpose(1, 2)
+        k = self.k_proj(x).view(Bx, Tx, self.NKV, self.HS).transpose(1, 2)
+        v = self.v_proj(x).view(Bx, Tx, self.NKV, self.HS).transpose(1, 2)
+        cos, sin = self.rotary_emb(v, pos)
+        q, k = rope_partial(q, k, cos, sin, self.rot)
+        k = repeat_kv(k, self.NH // self.NKV)
+        v = repeat_kv(v, self.NH // self.NKV)
+        w = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.HS)
+        w = torch.softmax(w + causal_mask(Tx, w.dtype), dim=-1)
+        y = torch.matmul(w, v).transpose(1, 2).reshape(Bx, Tx, self.NH * self.HS)
+        return self.dense(y)
+
+
+class PhiMLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.fc1 = nn.Linear(cfg['hidden_size'], cfg['intermediate_size'])
+        self.fc2 = nn.Linear(cfg['intermediate_size'], cfg['hidden_size'])
+        self.act = ACT2FN[cfg['hidden_act']]
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class PhiDecoderLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.self_attn = PhiAttention(cfg)
+        self.mlp = PhiMLP(cfg)
+        self.input_layernorm = nn.LayerNorm(cfg['hidden_size'], eps=cfg['layer_norm_eps'])
+
+    def forward(self, x, pos):
+        h = self.input_layernorm(x)
+        return self.self_attn(h, pos) + self.mlp(h) + x
+
+
+class PhiModel(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(cfg['vocab_size'], cfg['hidden_size'])
+        self.layers = nn.ModuleList([PhiDecoderLayer(cfg) for _ in range(cfg['num_hidden_layers'])])
+        self.final_layernorm = nn.LayerNorm(cfg['hidden_size'], eps=cfg['layer_norm_eps'])
+
+    def forward(self, ids):
+        x = self.embed_tokens(ids)
+        pos = torch.arange(ids.shape[-1], dtype=torch.long).unsqueeze(0)
+        for layer in self.layers:
+            x = layer(x, pos)
+        return self.final_layernorm(x)
+
+
+class PhiForCausalLM(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.model = PhiModel(cfg)
+        self.lm_head = nn.Linear(cfg['hidden_size'], cfg['vocab_size'], bias=True)
+
+    def forward(self, ids):
+        return self.lm_head(self.model(ids))
+
+
+# ---------------------------------------------------------------------------------------------
+# GPT-Neo (transformers/models/gpt_neo/modeling_gpt_neo.py, eager attention)
+
+class GPTNeoSelfAttention(nn.Module):
+    def __init__(self, cfg, kind):
+        super().__init__()
+        n = cfg['max_position_embeddings']
+        bias = torch.tril(torch.ones((n, n), dtype=torch.bool)).view(1, 1, n, n)
+        if kind == 'local':  # also forget keys window_size or more tokens back
+            bias = torch.bitwise_xor(bias, torch.tril(bias, -cfg['window_size']))
+        self.register_buffer('bias', bias, persistent=False)
+        C, NH = cfg['hidden_size'], cfg['num_heads']
+        self.NH, self.HS = NH, C // NH
+        self.k_proj = nn.Linear(C, C, bias=False)
+        self.v_proj = nn.Linear(C, C, bias=False)
+        self.q_proj = nn.Linear(C, C, bias=False)
+        self.out_proj = nn.Linear(C, C, bias=True)
+
+    def forward(self, x):
+        Bx, Tx, C = x.shape
+        heads = lambda t: t.view(Bx, Tx, self.NH, self.HS).permute(0, 2, 1, 3)
+        q, k, v = heads(self.q_proj(x)), heads(self.k_proj(x)), heads(self.v_proj(x))
+        w = torch.matmul(q, k.transpose(-1, -2))  # no 1/sqrt(d) scaling in GPT-Neo
+        m = self.bias[:, :, :Tx, :Tx]
+        w = torch.where(m, w, torch.full([], torch.finfo(w.dtype).min, dtype=w.dtype))
+        y = torch.matmul(torch.softmax(w, dim=-1), v).permute(0, 2, 1, 3).reshape(Bx, Tx, C)
+        return self.out_proj(y)
+
+
+class GPTNeoAttention(nn.Module):
+    def __init__(self, cfg, kind):
+        super().__init__()
+        self.attention = GPTNeoSelfAttention(cfg, kind)
+
+    def forward(self, x):
+        return self.attention(x)
+
+
+class GPTNeoMLP(nn.Module):
+    def __init__(self, inner, cfg):
+        super().__init__()
+        self.c_fc = nn.Linear(cfg['hidden_size'], inner)
+        self.c_proj = nn.Linear(inner, cfg['hidden_size'])
+        self.act = ACT2FN[cfg['activation_function']]
+
+    def forward(self, x):
+        return self.c_proj(self.act(self.c_fc(x)))
+
+
+class GPTNeoBlock(nn.Module):
+    def __init__(self, cfg, kind):
+        super().__init__()
+        C = cfg['hidden_size']
+        inner = cfg['intermediate_size'] if cfg['intermediate_size'] is not None else 4 * C
+        self.ln_1 = nn.LayerNorm(C, eps=cfg['layer_norm_epsilon'])
+        self.attn = GPTNeoAttention(cfg, kind)
+        self.ln_2 = nn.LayerNorm(C, eps=cfg['layer_norm_epsilon'])
+        self.mlp = GPTNeoMLP(inner, cfg)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPTNeoModel(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.wte = nn.Embedding(cfg['vocab_size'], cfg['hidden_size'])
+        self.wpe = nn.Embedding(cfg['max_position_embeddings'], cfg['hidden_size'])
+        self.h = nn.ModuleList([GPTNeoBlock(cfg, kind) for kind in cfg['attention_layers']])
+        self.ln_f = nn.LayerNorm(cfg['hidden_size'], eps=cfg['layer_norm_epsilon'])
+
+    def forward(self, ids):
+        pos = torch.arange(ids.shape[-1], dtype=torch.long).unsqueeze(0)
+        x = self.wte(ids) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        return self.ln_f(x)
+
+
+class GPTNeoForCausalLM(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.transformer = GPTNeoModel(cfg)
+        self.lm_head = nn.Linear(cfg['hidden_size'], cfg['vocab_size'], bias=False)
+        if cfg.get('tie_word_embeddings', True):
+            self.lm_head.weight = self.transformer.wte.weight
+
+    def forward(self, ids):
+        return self.lm_head(self.transformer(ids))
+
+
+# ---------------------------------------------------------------------------------------------
 # configs: the fields transformers writes for each model_type (sorted keys, indent 2, as HF)
 
 def gpt2_config(**over):
@@ -355,6 +647,68 @@ def mistral_config(**over):
     return cfg
 
 
+def neox_config_v4_24(**over):
+    """GPT-NeoX as Pythia's config.json has it (transformers 4.24): rotary_pct, rotary_emb_base."""
+    cfg = {
+        'architectures': ['GPTNeoXForCausalLM'], 'bos_token_id': 0, 'eos_token_id': 0, 'hidden_act': 'gelu',
+        'hidden_size': 16, 'initializer_range': 0.02, 'intermediate_size': 24, 'layer_norm_eps': 1e-05,
+        'max_position_embeddings': 16, 'model_type': 'gpt_neox', 'num_attention_heads': 2,
+        'num_hidden_layers': 2, 'rotary_emb_base': 10000, 'rotary_pct': 0.25, 'tie_word_embeddings': False,
+        'torch_dtype': 'float16', 'transformers_version': '4.24.0', 'use_cache': True,
+        'use_parallel_residual': True, 'vocab_size': 29,
+    }
+    cfg.update(over)
+    return cfg
+
+
+def neox_config_v5(**over):
+    """GPT-NeoX as newer transformers write it: dtype, rope_parameters, attention_bias."""
+    cfg = {
+        'architectures': ['GPTNeoXForCausalLM'], 'attention_bias': False, 'attention_dropout': 0.0,
+        'bos_token_id': 0, 'classifier_dropout': 0.1, 'dtype': 'float32', 'eos_token_id': 0,
+        'hidden_act': 'relu', 'hidden_dropout': 0.0, 'hidden_size': 16, 'initializer_range': 0.02,
+        'intermediate_size': 20, 'layer_norm_eps': 1e-05, 'max_position_embeddings': 16,
+        'model_type': 'gpt_neox', 'num_attention_heads': 2, 'num_hidden_layers': 2,
+        'rope_parameters': {'partial_rotary_factor': 0.5, 'rope_theta': 500.0, 'rope_type': 'default'},
+        'tie_word_embeddings': False, 'transformers_version': '5.0.0', 'use_cache': True,
+        'use_parallel_residual': False, 'vocab_size': 29,
+    }
+    cfg.update(over)
+    return cfg
+
+
+def phi_config(**over):
+    """Phi as microsoft/phi-1_5's config.json has it (transformers 4.37)."""
+    cfg = {
+        'architectures': ['PhiForCausalLM'], 'attention_dropout': 0.0, 'bos_token_id': None, 'embd_pdrop': 0.0,
+        'eos_token_id': None, 'hidden_act': 'gelu_new', 'hidden_size': 16, 'initializer_range': 0.02,
+        'intermediate_size': 24, 'layer_norm_eps': 1e-05, 'max_position_embeddings': 16, 'model_type': 'phi',
+        'num_attention_heads': 2, 'num_hidden_layers': 2, 'num_key_value_heads': None,
+        'partial_rotary_factor': 0.5, 'qk_layernorm': False, 'resid_pdrop': 0.0, 'rope_scaling': None,
+        'rope_theta': 10000.0, 'tie_word_embeddings': False, 'torch_dtype': 'float32',
+        'transformers_version': '4.37.0', 'use_cache': True, 'vocab_size': 29,
+    }
+    cfg.update(over)
+    return cfg
+
+
+def gpt_neo_config(**over):
+    """GPT-Neo as EleutherAI/gpt-neo-125M's config.json has it (both attention_types and the expanded list)."""
+    cfg = {
+        'activation_function': 'gelu_new', 'architectures': ['GPTNeoForCausalLM'], 'attention_dropout': 0,
+        'attention_layers': ['global', 'local'], 'attention_types': [[['global', 'local'], 1]],
+        'bos_token_id': 0, 'embed_dropout': 0, 'eos_token_id': 0, 'gradient_checkpointing': False,
+        'hidden_size': 16, 'initializer_range': 0.02, 'intermediate_size': 24, 'layer_norm_epsilon': 1e-05,
+        'max_position_embeddings': 11, 'model_type': 'gpt_neo', 'num_heads': 2, 'num_layers': 2,
+        'resid_dropout': 0, 'summary_activation': None, 'summary_first_dropout': 0.1,
+        'summary_proj_to_labels': True, 'summary_type': 'cls_index', 'summary_use_proj': True,
+        'torch_dtype': 'float32', 'transformers_version': '4.9.0.dev0', 'use_cache': True, 'vocab_size': 29,
+        'window_size': 3,
+    }
+    cfg.update(over)
+    return cfg
+
+
 # ---------------------------------------------------------------------------------------------
 # encoding
 
@@ -388,6 +742,8 @@ def tensor_bytes(t, dtype):
         return t.numpy().astype('<f2').tobytes()
     if dtype == 'BF16':
         return t.to(torch.bfloat16).view(torch.int16).numpy().astype('<i2').tobytes()
+    if dtype == 'BOOL':
+        return (t != 0).numpy().astype('u1').tobytes()
     raise ValueError(dtype)
 
 
@@ -443,7 +799,7 @@ def make_inputs(V):
     return ids, targets
 
 
-def fixture(name, cls, cfg, seed, description, weight_dtype='F32', original_gpt2_names=False):
+def fixture(name, cls, cfg, seed, description, weight_dtype='F32', original_gpt2_names=False, buffers=None):
     torch.manual_seed(seed)
     model = cls(cfg).eval()
     init_weights(model)
@@ -460,7 +816,8 @@ def fixture(name, cls, cfg, seed, description, weight_dtype='F32', original_gpt2
     logits, loss, grads = run(ref, ids, targets)
     l32, loss32, g32 = run(model, ids, targets)
 
-    tied_head = 'lm_head.weight' if cfg.get('tie_word_embeddings', cls is GPT2LMHeadModel) else None
+    tied_by_default = cls in (GPT2LMHeadModel, GPTNeoForCausalLM)
+    tied_head = 'lm_head.weight' if cfg.get('tie_word_embeddings', tied_by_default) else None
     tensors = {}
     for key, t in model.state_dict().items():
         if key == tied_head:
@@ -474,6 +831,9 @@ def fixture(name, cls, cfg, seed, description, weight_dtype='F32', original_gpt2
         for i in range(cfg['n_layer']):
             tensors[f'h.{i}.attn.bias'] = ('F32', (1, 1, n, n), tensor_bytes(torch.ones(n, n).tril(), 'F32'))
             tensors[f'h.{i}.attn.masked_bias'] = ('F32', (), tensor_bytes(torch.tensor(-1e4), 'F32'))
+    # Non-parameter buffers that released checkpoints of this family carry: {name: (dtype, tensor)}.
+    for key, (dtype, t) in (buffers or {}).items():
+        tensors[key] = (dtype, tuple(t.shape), tensor_bytes(t, dtype))
 
     d = os.path.join(OUT_DIR, name)
     os.makedirs(d, exist_ok=True)
@@ -499,6 +859,37 @@ def fixture(name, cls, cfg, seed, description, weight_dtype='F32', original_gpt2
     }, indent=1)
     size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
     print(f'wrote {os.path.relpath(d, ROOT)}/ ({size} bytes, {len(tensors)} tensors, {len(grads)} params)')
+
+
+def neox_buffers(cfg):
+    n, HS = cfg['max_position_embeddings'], cfg['hidden_size'] // cfg['num_attention_heads']
+    rot = int(HS * cfg['rotary_pct'])
+    inv_freq = 1.0 / (cfg['rotary_emb_base'] ** (torch.arange(0, rot, 2).float() / rot))
+    out = {}
+    for i in range(cfg['num_hidden_layers']):
+        out[f'gpt_neox.layers.{i}.attention.bias'] = ('BOOL', torch.ones(n, n).tril().view(1, 1, n, n))
+        out[f'gpt_neox.layers.{i}.attention.masked_bias'] = ('F32', torch.tensor(-1e9))
+        out[f'gpt_neox.layers.{i}.attention.rotary_emb.inv_freq'] = ('F16', inv_freq)
+    return out
+
+
+def phi_buffers(cfg):
+    HS = cfg['hidden_size'] // cfg['num_attention_heads']
+    rot = int(HS * cfg['partial_rotary_factor'])
+    inv_freq = 1.0 / (cfg['rope_theta'] ** (torch.arange(0, rot, 2).float() / rot))
+    return {f'model.layers.{i}.self_attn.rotary_emb.inv_freq': ('F32', inv_freq)
+            for i in range(cfg['num_hidden_layers'])}
+
+
+def gpt_neo_buffers(cfg):
+    n, out = cfg['max_position_embeddings'], {}
+    for i, kind in enumerate(cfg['attention_layers']):
+        m = torch.ones(n, n).tril()
+        if kind == 'local':
+            m = m - torch.ones(n, n).tril(-cfg['window_size'])
+        out[f'transformer.h.{i}.attn.attention.bias'] = ('BOOL', m.view(1, 1, n, n))
+        out[f'transformer.h.{i}.attn.attention.masked_bias'] = ('F32', torch.tensor(-1e9))
+    return out
 
 
 def main():
@@ -535,6 +926,26 @@ def main():
             llama_config(num_key_value_heads=1, torch_dtype='bfloat16'), 501,
             'LlamaForCausalLM with BF16 weights (the reference uses the BF16-rounded values): hidden 16, '
             '4 query heads sharing 1 kv head, untied head.', weight_dtype='BF16')
+    fixture('pythia', GPTNeoXForCausalLM, neox_config_v4_24(), 601,
+            'GPTNeoXForCausalLM (Pythia) with a transformers-4.24 config (rotary_pct 0.25, rotary_emb_base, '
+            'torch_dtype): hidden 16, 2 heads (head 8, rotary on 2 channels), parallel residual, exact-erf '
+            'gelu, fused query_key_value interleaved per head, untied embed_out. Stores the buffers old '
+            'checkpoints carry: attention.bias (BOOL causal mask), attention.masked_bias (F32 scalar), '
+            'attention.rotary_emb.inv_freq (F16).', buffers=neox_buffers(neox_config_v4_24()))
+    fixture('gpt-neox-v5', GPTNeoXForCausalLM, neox_config_v5(), 602,
+            'GPTNeoXForCausalLM with a newer config (dtype, rope_parameters {rope_theta 500, '
+            'partial_rotary_factor 0.5}, attention_bias false): sequential residual '
+            '(use_parallel_residual false), relu MLP of 20, rotary on 4 of 8 channels.')
+    fixture('phi', PhiForCausalLM, phi_config(), 701,
+            'PhiForCausalLM (Phi-1.5 layout): hidden 16, 2 heads (head 8), partial_rotary_factor 0.5, '
+            'attention and MLP in parallel from one input_layernorm, q/k/v/dense and fc1/fc2 with biases, '
+            'gelu_new, final_layernorm, untied lm_head with bias. Stores self_attn.rotary_emb.inv_freq '
+            'buffers (F32).', buffers=phi_buffers(phi_config()))
+    fixture('gpt-neo', GPTNeoForCausalLM, gpt_neo_config(), 801,
+            'GPTNeoForCausalLM: hidden 16, 2 heads, layer 0 global and layer 1 local attention with '
+            'window_size 3 (T 7 > 3, so the window matters), no 1/sqrt(d) scaling, q/k/v without bias, '
+            'out_proj with bias, gelu_new, tied head. Stores attn.attention.bias (BOOL masks, the local '
+            'one banded) and attn.attention.masked_bias buffers.', buffers=gpt_neo_buffers(gpt_neo_config()))
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(OUT_DIR) for f in fs)
     print(f'total {total} bytes')
 

@@ -1,7 +1,10 @@
 /**
  * Hugging Face model folders at the file level: config.json, the weights (model.safetensors or a
- * sharded index), optional generation_config.json and tokenizer.json. Model code checks the
- * config's schema and the weights' names and shapes; this file only promises well-formed files.
+ * sharded index), optional generation_config.json and tokenizer.json, and the companion files that
+ * describe the tokenizer and generation (tokenizer_config.json, special_tokens_map.json,
+ * generation_config.json, chat_template.jinja), which are kept as text so that a folder loaded and
+ * saved again carries them through byte for byte. Model code checks the config's schema and the
+ * weights' names and shapes; this file only promises well-formed files.
  *
  * Writing keeps one invariant: a folder that has a config.json is complete. An existing
  * config.json is removed first, every other file is written atomically, stale weight files of the
@@ -11,7 +14,7 @@
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
-import { fsyncDir, isAtomicTempName, writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import { fsyncDir, isAtomicTempName, writeFileAtomic } from './atomic.ts';
 import {
   plannedBytes,
   planTensors,
@@ -29,6 +32,19 @@ export const CONFIG_FILE = 'config.json';
 export const GENERATION_CONFIG_FILE = 'generation_config.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const WEIGHTS_FILE = 'model.safetensors';
+export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+export const SPECIAL_TOKENS_MAP_FILE = 'special_tokens_map.json';
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+/** Files beside the weights copied through verbatim on load → save (JSON ones must hold objects). */
+export const COMPANION_FILES = [
+  TOKENIZER_CONFIG_FILE,
+  SPECIAL_TOKENS_MAP_FILE,
+  GENERATION_CONFIG_FILE,
+  CHAT_TEMPLATE_FILE,
+] as const;
+export type CompanionFile = (typeof COMPANION_FILES)[number];
+/** Companion file name → its text. */
+export type CompanionTexts = Partial<Record<CompanionFile, string>>;
 export const WEIGHTS_INDEX_FILE = indexFileName('model');
 
 const SHARD_NAME = /^model-\d{5}-of-\d{5}\.safetensors$/;
@@ -40,6 +56,8 @@ export interface HfFolder {
   readonly generationConfig?: Record<string, unknown>;
   /** Path of tokenizer.json when the folder has one. */
   readonly tokenizerJsonPath?: string;
+  /** The companion files present, as text (JSON ones checked to hold an object). */
+  readonly companions: CompanionTexts;
   /** The weights, read lazily; close() them (or the folder) when done. */
   readonly weights: TensorSource;
   /** The file the weights were opened from: model.safetensors or the index. */
@@ -67,6 +85,10 @@ function foundList(files: string[]): string {
 
 /** Read a JSON file that must hold an object; every failure names the file. */
 export async function readJsonObjectFile(path: string): Promise<Record<string, unknown>> {
+  return parseJsonObject(path, await readTextFile(path));
+}
+
+async function readTextFile(path: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -77,6 +99,10 @@ export async function readJsonObjectFile(path: string): Promise<Record<string, u
       found: code === 'ENOENT' ? 'no such file' : String((err as Error).message),
     });
   }
+  return text;
+}
+
+function parseJsonObject(path: string, text: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -110,9 +136,17 @@ export async function readHfFolder(dir: string, options: ReadOptions = {}): Prom
     });
   }
   const config = await readJsonObjectFile(join(dir, CONFIG_FILE));
-  const generationConfig = has(GENERATION_CONFIG_FILE)
-    ? await readJsonObjectFile(join(dir, GENERATION_CONFIG_FILE))
-    : undefined;
+  const companions: CompanionTexts = {};
+  for (const name of COMPANION_FILES) {
+    if (!has(name)) continue;
+    const text = await readTextFile(join(dir, name));
+    if (name.endsWith('.json')) parseJsonObject(join(dir, name), text);
+    companions[name] = text;
+  }
+  const generationConfig =
+    companions[GENERATION_CONFIG_FILE] !== undefined
+      ? parseJsonObject(join(dir, GENERATION_CONFIG_FILE), companions[GENERATION_CONFIG_FILE])
+      : undefined;
   const tokenizerJsonPath = has(TOKENIZER_FILE) ? join(dir, TOKENIZER_FILE) : undefined;
 
   let weightsPath: string;
@@ -136,7 +170,7 @@ export async function readHfFolder(dir: string, options: ReadOptions = {}): Prom
           : undefined,
     });
   }
-  return { dir, config, generationConfig, tokenizerJsonPath, weights, weightsPath };
+  return { dir, config, generationConfig, tokenizerJsonPath, companions, weights, weightsPath };
 }
 
 export interface HfFolderContents {
@@ -147,6 +181,11 @@ export interface HfFolderContents {
   generationConfig?: Record<string, unknown>;
   /** tokenizer.json: its text, or a value to serialise. */
   tokenizerJson?: string | Record<string, unknown>;
+  /**
+   * Companion files, written verbatim (a JSON one must parse to an object). generationConfig,
+   * when also given, wins over companions["generation_config.json"].
+   */
+  companions?: CompanionTexts;
 }
 
 export interface HfWriteOptions {
@@ -170,8 +209,8 @@ async function removeIfPresent(path: string): Promise<boolean> {
 
 /**
  * Write a Hugging Face model folder (created if needed). Files other than config.json, the
- * weights, generation_config.json and tokenizer.json are left alone, as are those two optional
- * files when not given.
+ * weights, tokenizer.json and the companion files are left alone, as are the optional files when
+ * not given.
  */
 export async function writeHfFolder(
   dir: string,
@@ -193,6 +232,19 @@ export async function writeHfFolder(
       ? contents.tokenizerJson
       : JSON.stringify(contents.tokenizerJson);
   const planned = planTensors(tensorEntries(contents.tensors, dir), options.dtype);
+  const companions: CompanionTexts = { ...contents.companions };
+  for (const [name, text] of Object.entries(companions)) {
+    if (!(COMPANION_FILES as readonly string[]).includes(name)) {
+      throw new CheckpointError(`${name} is not a companion file`, {
+        where: join(dir, name),
+        expected: `one of ${COMPANION_FILES.join(', ')}`,
+      });
+    }
+    if (name.endsWith('.json')) parseJsonObject(join(dir, name), text);
+  }
+  if (contents.generationConfig !== undefined) {
+    companions[GENERATION_CONFIG_FILE] = `${JSON.stringify(contents.generationConfig, null, 2)}\n`;
+  }
 
   await mkdir(dir, { recursive: true });
   const configPath = join(dir, CONFIG_FILE);
@@ -222,8 +274,9 @@ export async function writeHfFolder(
   }
   if (removed) await fsyncDir(dir);
 
-  if (contents.generationConfig !== undefined) {
-    await writeJsonAtomic(join(dir, GENERATION_CONFIG_FILE), contents.generationConfig);
+  for (const name of COMPANION_FILES) {
+    const text = companions[name];
+    if (text !== undefined) await writeFileAtomic(join(dir, name), text);
   }
   if (tokenizerText !== undefined) await writeFileAtomic(join(dir, TOKENIZER_FILE), tokenizerText);
   await writeFileAtomic(configPath, `${configText}\n`);

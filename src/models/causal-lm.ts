@@ -4,6 +4,7 @@
  */
 import type { Module } from '../nn/module.ts';
 import { concat, type Tensor } from '../tensor/index.ts';
+import type { HFTensor } from './hf-weights.ts';
 
 /** Per-layer cached keys and values, (B, Hkv, Tpast, D) each. */
 export class KVCache {
@@ -51,7 +52,7 @@ export interface ForwardResult {
 }
 
 export interface CausalLM extends Module {
-  /** The HF model_type this instance was built as ("gpt2", "llama", "mistral", "qwen2"). */
+  /** The HF model_type this instance was built as ("gpt2", "gpt_neo", "gpt_neox", "llama", …). */
   readonly modelType: string;
   /** The HF config.json object (normalised, all defaults filled in). */
   readonly config: Record<string, unknown>;
@@ -62,10 +63,15 @@ export interface CausalLM extends Module {
   readonly maxPositions: number;
   forward(ids: Tensor, opts?: ForwardOptions): ForwardResult;
   newCache(): KVCache;
+  /**
+   * Checkpoint tensors that are not weights, recognised by name and never read: causal-mask and
+   * rotary buffers that some transformers versions saved (often BOOL or F16), a tied head's copy.
+   */
+  readonly nonWeightTensors: RegExp;
   /** Parameters by HF checkpoint name with their on-disk layout (for saving). */
   toHF(): Map<string, { data: Float32Array; shape: number[] }>;
   /** Load HF-named tensors (checks the key set and every shape; lists renames). */
-  loadHF(tensors: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>, file: string): void;
+  loadHF(tensors: ReadonlyMap<string, HFTensor>, file: string): void;
 }
 
 /** Default positions: past … past+T−1 for every row. */

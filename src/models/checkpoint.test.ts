@@ -31,7 +31,13 @@ const FOLDERS: [string, 'F32' | 'F16' | 'BF16'][] = [
   ['qwen2', 'F32'],
   ['mistral', 'F32'],
   ['llama-bf16', 'BF16'],
+  ['pythia', 'F32'],
+  ['gpt-neox-v5', 'F32'],
+  ['phi', 'F32'],
+  ['gpt-neo', 'F32'],
 ];
+
+const TORCH_NAMES = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'lethe-models-'));
@@ -58,8 +64,16 @@ function fixedIds(vocab: number): Tensor {
   return new Tensor(ids, [2, 7]);
 }
 
-/** Same parameter names, shapes and float32 bit patterns; same config; bit-identical logits. */
-function assertSameModel(actual: CausalLM, expected: CausalLM, what: string): void {
+/**
+ * Same parameter names, shapes and float32 bit patterns; same config (but for the dtype fields,
+ * which follow the weights written: `savedAs`); bit-identical logits.
+ */
+function assertSameModel(
+  actual: CausalLM,
+  expected: CausalLM,
+  what: string,
+  savedAs?: keyof typeof TORCH_NAMES,
+): void {
   const a = actual.namedParameters();
   const e = expected.namedParameters();
   assert.deepEqual(
@@ -72,7 +86,12 @@ function assertSameModel(actual: CausalLM, expected: CausalLM, what: string): vo
     assert.deepEqual([...a[i][1].shape], [...p.shape], `${what}: ${name} shape`);
     assert.deepEqual(bits(a[i][1].f32), bits(p.f32), `${what}: ${name} bits`);
   }
-  assert.deepEqual(actual.config, expected.config, `${what}: config`);
+  const expectedConfig: Record<string, unknown> = { ...expected.config };
+  if (savedAs) {
+    const keys = ['torch_dtype', 'dtype'].filter((k) => k in expectedConfig);
+    for (const k of keys.length > 0 ? keys : ['torch_dtype']) expectedConfig[k] = TORCH_NAMES[savedAs];
+  }
+  assert.deepEqual(actual.config, expectedConfig, `${what}: config`);
   noGrad(() => {
     const ids = fixedIds(expected.vocabSize);
     const la = actual.forward(ids).logits!;
@@ -115,7 +134,7 @@ for (const [name, dtype] of FOLDERS) {
       const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
       assert.equal(config.model_type, original.modelType);
       const { model: reloaded } = await loadModel(dir);
-      assertSameModel(reloaded, original, `${name} round trip`);
+      assertSameModel(reloaded, original, `${name} round trip`, 'F32');
     });
     if (dtype !== 'F32') {
       // Values read from F16/BF16 are exactly representable there: saving in the same dtype loses nothing.
@@ -123,11 +142,30 @@ for (const [name, dtype] of FOLDERS) {
         await saveModel(dir, original, { dtype });
         const stored = await storedTensors(join(dir, 'model.safetensors'));
         assert.deepEqual(new Set(stored.values()), new Set([dtype]), `${name}: stored dtype`);
-        assertSameModel((await loadModel(dir)).model, original, `${name} ${dtype} round trip`);
+        assertSameModel((await loadModel(dir)).model, original, `${name} ${dtype} round trip`, dtype);
       });
     }
   });
 }
+
+test('gpt-neo: a file saved from GPTNeoModel (no "transformer." prefix) loads as the same model', async () => {
+  const { model: original } = await loadModel(fixture('gpt-neo'));
+  const file = await SafetensorsFile.open(join(fixture('gpt-neo'), 'model.safetensors'));
+  const tensors = new Map<string, TensorLike>();
+  try {
+    for (const n of file.names()) {
+      if (file.info(n).dtype !== 'BOOL') tensors.set(n.replace(/^transformer\./, ''), await file.read(n));
+    }
+  } finally {
+    await file.close();
+  }
+  assert.ok(tensors.has('h.1.attn.attention.q_proj.weight') && tensors.has('wte.weight'));
+  await withTempDir(async (dir) => {
+    await cp(join(fixture('gpt-neo'), 'config.json'), join(dir, 'config.json'));
+    await writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    assertSameModel((await loadModel(dir)).model, original, 'gpt-neo without prefix');
+  });
+});
 
 for (const name of ['gpt2', 'llama-gqa', 'qwen2']) {
   test(`${name}: a sharded save (small maxShardBytes) loads back identically`, async () => {
@@ -139,11 +177,11 @@ for (const name of ['gpt2', 'llama-gqa', 'qwen2']) {
       assert.ok(shards.length >= 3, `${name}: expected several shards, found ${files.join(', ')}`);
       assert.ok(files.includes('model.safetensors.index.json'), `${name}: index written`);
       assert.ok(!files.includes('model.safetensors'), `${name}: no single-file weights beside the shards`);
-      assertSameModel((await loadModel(dir)).model, original, `${name} sharded round trip`);
+      assertSameModel((await loadModel(dir)).model, original, `${name} sharded round trip`, 'F32');
       // Saving again unsharded replaces the shards.
       await saveModel(dir, original);
       assert.deepEqual((await readdir(dir)).sort(), ['config.json', 'model.safetensors']);
-      assertSameModel((await loadModel(dir)).model, original, `${name} re-saved unsharded`);
+      assertSameModel((await loadModel(dir)).model, original, `${name} re-saved unsharded`, 'F32');
     });
   });
 }
@@ -349,7 +387,7 @@ test('config.json with an unsupported model_type names the file and lists the su
     await assertLoadFails(
       dir,
       ConfigError,
-      [path, 'model_type', 'bert', 'gpt2, llama, mistral, qwen2'],
+      [path, 'model_type', 'bert', 'gpt2, gpt_neo, gpt_neox, llama, mistral, phi, qwen2'],
       'bert',
     );
     await rewriteConfig(dir, (c) => {
@@ -358,7 +396,7 @@ test('config.json with an unsupported model_type names the file and lists the su
     await assertLoadFails(
       dir,
       ConfigError,
-      [path, 'model_type', 'gpt2, llama, mistral, qwen2'],
+      [path, 'model_type', 'gpt2, gpt_neo, gpt_neox, llama, mistral, phi, qwen2'],
       'no model_type',
     );
   });

@@ -13,7 +13,6 @@ import {
   attention,
   dropout,
   gather,
-  gelu,
   linear,
   matmul,
   permute,
@@ -22,6 +21,7 @@ import {
   slice,
   Tensor,
 } from '../tensor/index.ts';
+import { activate, activationSchema } from './activation.ts';
 import {
   type CausalLM,
   defaultPositions,
@@ -29,32 +29,37 @@ import {
   type ForwardResult,
   KVCache,
 } from './causal-lm.ts';
+import { withAliases } from './config-compat.ts';
 import { type HFTensor, loadHFWeights } from './hf-weights.ts';
 
-export const GPT2ConfigSchema = z
-  .object({
-    model_type: z.literal('gpt2'),
-    vocab_size: z.number().int().positive(),
-    n_positions: z.number().int().positive(),
-    n_embd: z.number().int().positive(),
-    n_layer: z.number().int().positive(),
-    n_head: z.number().int().positive(),
-    n_inner: z.number().int().positive().nullable().default(null),
-    activation_function: z.enum(['gelu_new', 'gelu', 'gelu_pytorch_tanh']).default('gelu_new'),
-    layer_norm_epsilon: z.number().positive().default(1e-5),
-    resid_pdrop: z.number().min(0).max(1).default(0),
-    embd_pdrop: z.number().min(0).max(1).default(0),
-    attn_pdrop: z.number().min(0).max(1).default(0),
-    tie_word_embeddings: z.boolean().default(true),
-    initializer_range: z.number().positive().default(0.02),
-    // Variants of GPT-2 attention that lethe does not implement are refused rather than ignored.
-    scale_attn_weights: z.literal(true).default(true),
-    scale_attn_by_inverse_layer_idx: z.literal(false).default(false),
-    reorder_and_upcast_attn: z.boolean().default(false),
-    bos_token_id: z.number().int().nullable().optional(),
-    eos_token_id: z.number().int().nullable().optional(),
-  })
-  .loose();
+// No aliases: withAliases only checks that torch_dtype and dtype agree and refuses scaled RoPE.
+export const GPT2ConfigSchema = withAliases(
+  [],
+  z
+    .object({
+      model_type: z.literal('gpt2'),
+      vocab_size: z.number().int().positive(),
+      n_positions: z.number().int().positive(),
+      n_embd: z.number().int().positive(),
+      n_layer: z.number().int().positive(),
+      n_head: z.number().int().positive(),
+      n_inner: z.number().int().positive().nullable().default(null),
+      activation_function: activationSchema('gelu_new'),
+      layer_norm_epsilon: z.number().positive().default(1e-5),
+      resid_pdrop: z.number().min(0).max(1).default(0),
+      embd_pdrop: z.number().min(0).max(1).default(0),
+      attn_pdrop: z.number().min(0).max(1).default(0),
+      tie_word_embeddings: z.boolean().default(true),
+      initializer_range: z.number().positive().default(0.02),
+      // Variants of GPT-2 attention that lethe does not implement are refused rather than ignored.
+      scale_attn_weights: z.literal(true).default(true),
+      scale_attn_by_inverse_layer_idx: z.literal(false).default(false),
+      reorder_and_upcast_attn: z.boolean().default(false),
+      bos_token_id: z.number().int().nullable().optional(),
+      eos_token_id: z.number().int().nullable().optional(),
+    })
+    .loose(),
+);
 export type GPT2Config = z.infer<typeof GPT2ConfigSchema>;
 
 /** GPT-2's Conv1D: y = x·W + b with W stored (in, out). */
@@ -137,8 +142,7 @@ class GPT2MLP extends Module {
     );
   }
   forward(x: Tensor): Tensor {
-    const approx = this.cfg.activation_function === 'gelu' ? 'none' : 'tanh';
-    return this.c_proj.forward(gelu(this.c_fc.forward(x), approx));
+    return this.c_proj.forward(activate(this.cfg.activation_function, this.c_fc.forward(x)));
   }
 }
 
@@ -253,12 +257,16 @@ export class GPT2LMHeadModel extends Module implements CausalLM {
     return new Map(this.namedParameters().map(([n, t]) => [n, { data: t.f32, shape: [...t.shape] }]));
   }
 
+  /** Causal-mask buffers stored by older transformers versions; a tied head's copy. */
+  get nonWeightTensors(): RegExp {
+    return this.lm_head ? /\.attn\.(masked_)?bias$/ : /\.attn\.(masked_)?bias$|^lm_head\.weight$/;
+  }
+
   loadHF(tensors: ReadonlyMap<string, HFTensor>, file: string): void {
     loadHFWeights(this, tensors, file, {
       // Original GPT-2 files name tensors without the "transformer." prefix.
       rename: (n) => (n.startsWith('transformer.') || n.startsWith('lm_head.') ? n : `transformer.${n}`),
-      // Causal-mask buffers stored by older transformers versions; a tied head's copy.
-      ignore: this.lm_head ? /\.attn\.(masked_)?bias$/ : /\.attn\.(masked_)?bias$|^lm_head\.weight$/,
+      ignore: this.nonWeightTensors,
     });
   }
 }

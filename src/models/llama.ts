@@ -10,16 +10,12 @@ import { Module, ModuleList } from '../nn/module.ts';
 import {
   add,
   attention,
-  concat,
   matmul,
   mul,
   permute,
   type Rng,
   reshape,
-  rope,
-  ropeTables,
   silu,
-  slice,
   type Tensor,
 } from '../tensor/index.ts';
 import {
@@ -29,36 +25,42 @@ import {
   type ForwardResult,
   KVCache,
 } from './causal-lm.ts';
+import { withAliases } from './config-compat.ts';
 import { type HFTensor, loadHFWeights } from './hf-weights.ts';
+import { applyRope } from './rotary.ts';
 
-export const LlamaConfigSchema = z
-  .object({
-    model_type: z.enum(['llama', 'mistral', 'qwen2']),
-    vocab_size: z.number().int().positive(),
-    hidden_size: z.number().int().positive(),
-    intermediate_size: z.number().int().positive(),
-    num_hidden_layers: z.number().int().positive(),
-    num_attention_heads: z.number().int().positive(),
-    num_key_value_heads: z.number().int().positive().nullable().optional(),
-    head_dim: z.number().int().positive().nullable().optional(),
-    max_position_embeddings: z.number().int().positive().default(2048),
-    rms_norm_eps: z.number().positive().default(1e-6),
-    rope_theta: z.number().positive().default(10000),
-    rope_scaling: z.null().optional(),
-    hidden_act: z.literal('silu').default('silu'),
-    attention_bias: z.boolean().default(false),
-    mlp_bias: z.boolean().default(false),
-    tie_word_embeddings: z.boolean().default(false),
-    sliding_window: z.number().int().positive().nullable().optional(),
-    use_sliding_window: z.boolean().optional(),
-    initializer_range: z.number().positive().default(0.02),
-    bos_token_id: z.number().int().nullable().optional(),
-    eos_token_id: z
-      .union([z.number().int(), z.array(z.number().int())])
-      .nullable()
-      .optional(),
-  })
-  .loose();
+export const LlamaConfigSchema = withAliases(
+  [{ field: 'rope_theta', ropeParameter: 'rope_theta' }],
+  z
+    .object({
+      model_type: z.enum(['llama', 'mistral', 'qwen2']),
+      vocab_size: z.number().int().positive(),
+      hidden_size: z.number().int().positive(),
+      intermediate_size: z.number().int().positive(),
+      num_hidden_layers: z.number().int().positive(),
+      num_attention_heads: z.number().int().positive(),
+      num_key_value_heads: z.number().int().positive().nullable().optional(),
+      head_dim: z.number().int().positive().nullable().optional(),
+      max_position_embeddings: z.number().int().positive().default(2048),
+      rms_norm_eps: z.number().positive().default(1e-6),
+      rope_theta: z.number().positive().default(10000),
+      // Plain RoPE only; config-compat.ts refuses scaled variants by name.
+      rope_scaling: z.unknown().optional(),
+      hidden_act: z.literal('silu').default('silu'),
+      attention_bias: z.boolean().default(false),
+      mlp_bias: z.boolean().default(false),
+      tie_word_embeddings: z.boolean().default(false),
+      sliding_window: z.number().int().positive().nullable().optional(),
+      use_sliding_window: z.boolean().optional(),
+      initializer_range: z.number().positive().default(0.02),
+      bos_token_id: z.number().int().nullable().optional(),
+      eos_token_id: z
+        .union([z.number().int(), z.array(z.number().int())])
+        .nullable()
+        .optional(),
+    })
+    .loose(),
+);
 export type LlamaConfig = z.infer<typeof LlamaConfigSchema>;
 
 interface Dims {
@@ -86,19 +88,6 @@ function attentionBiases(cfg: LlamaConfig): { qkv: boolean; o: boolean } {
   if (cfg.model_type === 'qwen2') return { qkv: true, o: false };
   if (cfg.model_type === 'mistral') return { qkv: false, o: false };
   return { qkv: cfg.attention_bias, o: cfg.attention_bias };
-}
-
-/** Rotary embedding of x (B, H, T, D) at per-row positions (B·T). */
-function applyRope(x: Tensor, positions: Int32Array, theta: number): Tensor {
-  const [B, , T, D] = x.shape;
-  const first = positions.subarray(0, T);
-  const shared = positions.every((p, i) => p === first[i % T]);
-  if (shared) return rope(x, ropeTables(first, D, theta));
-  // Rows at different positions (left-padded batches): rotate each row with its own table.
-  const rows = Array.from({ length: B }, (_, b) =>
-    rope(slice(x, 0, b, b + 1), ropeTables(positions.subarray(b * T, (b + 1) * T), D, theta)),
-  );
-  return concat(rows, 0);
 }
 
 class LlamaAttention extends Module {
@@ -262,10 +251,12 @@ export class LlamaForCausalLM extends Module implements CausalLM {
     return new Map(this.namedParameters().map(([n, t]) => [n, { data: t.f32, shape: [...t.shape] }]));
   }
 
+  /** Rotary caches saved by some versions; a tied head's duplicate. */
+  get nonWeightTensors(): RegExp {
+    return this.lm_head ? /\.rotary_emb\.inv_freq$/ : /\.rotary_emb\.inv_freq$|^lm_head\.weight$/;
+  }
+
   loadHF(tensors: ReadonlyMap<string, HFTensor>, file: string): void {
-    loadHFWeights(this, tensors, file, {
-      // Rotary caches saved by some versions; a tied head's duplicate.
-      ignore: this.lm_head ? /\.rotary_emb\.inv_freq$/ : /\.rotary_emb\.inv_freq$|^lm_head\.weight$/,
-    });
+    loadHFWeights(this, tensors, file, { ignore: this.nonWeightTensors });
   }
 }

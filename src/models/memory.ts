@@ -6,9 +6,42 @@
 import { freemem, totalmem } from 'node:os';
 import { CheckpointError } from '../errors.ts';
 
-/** Parameter count implied by a validated config (gpt2 / llama / mistral / qwen2). */
+/** Parameter count implied by a validated config (every registered model_type). */
 export function parameterCount(c: Record<string, unknown>): number {
   const n = (k: string) => (typeof c[k] === 'number' ? (c[k] as number) : 0);
+  const untied = (V: number, C: number) => (c.tie_word_embeddings === true ? 0 : V * C);
+  if (c.model_type === 'gpt_neox') {
+    const C = n('hidden_size');
+    const I = n('intermediate_size');
+    const bias = c.attention_bias !== false;
+    const attn = 3 * C * C + C * C + (bias ? 4 * C : 0);
+    const block = 4 * C + attn + (C * I + I) + (I * C + C);
+    return n('vocab_size') * C + n('num_hidden_layers') * block + 2 * C + untied(n('vocab_size'), C);
+  }
+  if (c.model_type === 'phi') {
+    const C = n('hidden_size');
+    const NH = n('num_attention_heads');
+    const NKV = n('num_key_value_heads') || NH;
+    const HS = C / NH;
+    const I = n('intermediate_size');
+    const attn = (C + 1) * NH * HS + 2 * (C + 1) * NKV * HS + NH * HS * C + C;
+    const block = 2 * C + attn + (C * I + I) + (I * C + C);
+    const V = n('vocab_size');
+    return V * C + n('num_hidden_layers') * block + 2 * C + V * C + V;
+  }
+  if (c.model_type === 'gpt_neo') {
+    const C = n('hidden_size');
+    const I = n('intermediate_size') || 4 * C;
+    const block = 4 * C + 4 * C * C + C + (C * I + I) + (I * C + C);
+    const V = n('vocab_size');
+    return (
+      V * C +
+      n('max_position_embeddings') * C +
+      n('num_layers') * block +
+      2 * C +
+      (c.tie_word_embeddings === false ? V * C : 0)
+    );
+  }
   if (c.model_type === 'gpt2') {
     const C = n('n_embd');
     const inner = n('n_inner') || 4 * C;

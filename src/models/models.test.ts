@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../errors.ts';
+import { applyLora } from '../nn/lora.ts';
 import { crossEntropy, noGrad, Rng, Tensor } from '../tensor/index.ts';
 import { generate } from '../text/generate.ts';
-import { buildModel, parseModelConfig } from './registry.ts';
+import { buildModel, defaultLoraTargets, parseModelConfig } from './registry.ts';
 
 const gpt2 = { model_type: 'gpt2', vocab_size: 37, n_positions: 48, n_embd: 24, n_layer: 2, n_head: 3 };
 const llama = {
@@ -18,6 +19,38 @@ const llama = {
   max_position_embeddings: 64,
 };
 const qwen2 = { ...llama, model_type: 'qwen2', tie_word_embeddings: true };
+const pythia = {
+  model_type: 'gpt_neox',
+  vocab_size: 37,
+  hidden_size: 24,
+  intermediate_size: 40,
+  num_hidden_layers: 2,
+  num_attention_heads: 3, // head size 8: rotary on 2 channels
+  rotary_pct: 0.25,
+  max_position_embeddings: 64,
+  initializer_range: 0.3, // weights large enough that the output depends on every attended token
+};
+const neoxSequential = { ...pythia, use_parallel_residual: false, rotary_pct: 1, hidden_act: 'gelu_new' };
+// Grouped-query Phi: 4 heads of 8 sharing 2 kv heads, rotary on 4 channels.
+const phi = {
+  ...llama,
+  model_type: 'phi',
+  hidden_size: 32,
+  partial_rotary_factor: 0.5,
+  initializer_range: 0.3,
+};
+// Window 3 < prompt + generated length, so the local layer's band matters under the cache too.
+const gptNeo = {
+  model_type: 'gpt_neo',
+  vocab_size: 37,
+  hidden_size: 24,
+  num_layers: 3,
+  num_heads: 3,
+  max_position_embeddings: 48,
+  attention_types: [[['local', 'global', 'local'], 1]],
+  window_size: 3,
+  initializer_range: 0.3,
+};
 
 test('invalid configs name the field and the supported model types', () => {
   assert.throws(
@@ -25,7 +58,7 @@ test('invalid configs name the field and the supported model types', () => {
     (e: Error) => {
       assert.ok(e instanceof ConfigError);
       assert.match(e.message, /x\/config.json: model_type/);
-      assert.match(e.message, /gpt2, llama, mistral, qwen2/);
+      assert.match(e.message, /gpt2, gpt_neo, gpt_neox, llama, mistral, phi, qwen2/);
       return true;
     },
   );
@@ -51,8 +84,9 @@ test('parameter names follow the HF checkpoints', () => {
   assert.ok(q.includes('model.layers.0.self_attn.q_proj.bias') && !q.includes('lm_head.weight'));
 });
 
-for (const cfg of [gpt2, llama, qwen2]) {
-  test(`${cfg.model_type}: KV-cache decoding and left-padded batches match full recomputation`, () => {
+for (const cfg of [gpt2, llama, qwen2, pythia, neoxSequential, phi, gptNeo]) {
+  const label = cfg === neoxSequential ? 'gpt_neox (sequential residual)' : cfg.model_type;
+  test(`${label}: KV-cache decoding and left-padded batches match full recomputation`, () => {
     const model = buildModel(cfg, new Rng(5));
     const prompts = [
       [3, 9, 4, 1, 7],
@@ -74,6 +108,76 @@ for (const cfg of [gpt2, llama, qwen2]) {
     });
   });
 }
+
+for (const cfg of [pythia, neoxSequential, phi, gptNeo]) {
+  const label = cfg === neoxSequential ? 'gpt_neox (sequential residual)' : cfg.model_type;
+  test(`${label}: logits decoded token by token through the KV cache equal one full pass (1e-5 rel)`, () => {
+    const model = buildModel(cfg, new Rng(7));
+    const seq = [5, 11, 2, 30, 7, 19, 3, 8, 26];
+    const V = cfg.vocab_size;
+    noGrad(() => {
+      const full = model.forward(new Tensor(Int32Array.from(seq), [1, seq.length])).logits!.f32; // (1, T, V)
+      const scale = Math.max(...full.map(Math.abs));
+      const cache = model.newCache();
+      // A 3-token prefill, then one token at a time.
+      const pre = model.forward(new Tensor(Int32Array.from(seq.slice(0, 3)), [1, 3]), { cache }).logits!.f32;
+      const steps = [pre];
+      for (let t = 3; t < seq.length; t++) {
+        steps.push(model.forward(new Tensor(Int32Array.of(seq[t]), [1, 1]), { cache }).logits!.f32);
+      }
+      const incremental = Float32Array.from(steps.flatMap((a) => [...a]));
+      assert.equal(incremental.length, seq.length * V);
+      let err = 0;
+      for (let i = 0; i < full.length; i++) err = Math.max(err, Math.abs(full[i] - incremental[i]));
+      assert.ok(err <= 1e-5 * scale, `max abs error ${err} vs scale ${scale}`);
+      // The check has teeth: without the first token the last position's logits change.
+      const shorter = model.forward(new Tensor(Int32Array.from(seq.slice(1)), [1, seq.length - 1])).logits!
+        .f32;
+      const last = (a: Float32Array) => a.subarray(a.length - V);
+      assert.ok(last(shorter).some((v, i) => Math.abs(v - last(full)[i]) > 1e-3 * scale));
+    });
+  });
+}
+
+test('default LoRA targets adapt the intended modules of every family', () => {
+  const cases: [Record<string, unknown>, string[], string[]][] = [
+    [gpt2, ['transformer.h.0.attn.c_attn'], ['transformer.h.0.attn.c_attn', 'transformer.h.0.mlp.c_fc']],
+    [
+      llama,
+      ['model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.o_proj'],
+      ['model.layers.0.self_attn.v_proj', 'model.layers.0.mlp.up_proj'],
+    ],
+    [
+      pythia,
+      ['gpt_neox.layers.0.attention.query_key_value', 'gpt_neox.layers.0.attention.dense'],
+      ['gpt_neox.layers.0.attention.query_key_value', 'gpt_neox.layers.0.mlp.dense_h_to_4h'],
+    ],
+    [
+      phi,
+      ['model.layers.0.self_attn.k_proj', 'model.layers.0.self_attn.dense'],
+      ['model.layers.0.self_attn.q_proj', 'model.layers.0.mlp.fc1'],
+    ],
+    [
+      gptNeo,
+      ['transformer.h.0.attn.attention.q_proj', 'transformer.h.0.attn.attention.out_proj'],
+      ['transformer.h.0.attn.attention.v_proj', 'transformer.h.0.mlp.c_fc'],
+    ],
+  ];
+  for (const [cfg, attention, attentionMlp] of cases) {
+    for (const [scope, expected] of [
+      ['attention', attention],
+      ['attention-mlp', attentionMlp],
+    ] as const) {
+      const model = buildModel(cfg, null);
+      const { modules } = applyLora(model, { targets: defaultLoraTargets(model.modelType, scope), rank: 2 });
+      for (const m of expected) assert.ok(modules.includes(m), `${model.modelType} ${scope}: ${m} adapted`);
+      assert.ok(
+        !modules.some((m) => /embed|wte|lm_head|embed_out/.test(m)),
+        `${model.modelType}: no head adapted`,
+      );
+    }
+  }
+});
 
 test('residual hooks see every block, can steer, and stopAfterLayer ends early', () => {
   const model = buildModel(llama, new Rng(2));

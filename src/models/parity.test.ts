@@ -41,7 +41,15 @@ const FOLDERS: { name: string; modelType: string; dtype: 'F32' | 'F16' | 'BF16' 
   { name: 'qwen2', modelType: 'qwen2', dtype: 'F32' },
   { name: 'mistral', modelType: 'mistral', dtype: 'F32' },
   { name: 'llama-bf16', modelType: 'llama', dtype: 'BF16' },
+  { name: 'pythia', modelType: 'gpt_neox', dtype: 'F32' },
+  { name: 'gpt-neox-v5', modelType: 'gpt_neox', dtype: 'F32' },
+  { name: 'phi', modelType: 'phi', dtype: 'F32' },
+  { name: 'gpt-neo', modelType: 'gpt_neo', dtype: 'F32' },
 ];
+
+/** Stored tensors that are buffers, not weights (recognised by name; their dtypes vary). */
+const BUFFERS =
+  /\.attn\.(masked_)?bias$|\.attn\.attention\.(masked_)?bias$|\.attention\.(masked_)?bias$|\.rotary_emb\.inv_freq$/;
 
 const BACKENDS: [string, () => Backend][] = [
   ['js', () => jsBackend],
@@ -158,9 +166,7 @@ test('the fixtures exercise what they claim: stored dtype, original GPT-2 naming
     const file = await SafetensorsFile.open(path);
     try {
       const names = file.names();
-      const floatDtypes = new Set(
-        names.filter((n) => !/\.attn\.(masked_)?bias$/.test(n)).map((n) => file.info(n).dtype),
-      );
+      const floatDtypes = new Set(names.filter((n) => !BUFFERS.test(n)).map((n) => file.info(n).dtype));
       assert.deepEqual([...floatDtypes], [folder.dtype], `${folder.name}: stored dtypes`);
       const fx = JSON.parse(readFileSync(join(FIXTURES, folder.name, 'expected.json'), 'utf8')) as Expected;
       assert.equal(fx.weights_dtype, folder.dtype);
@@ -170,8 +176,29 @@ test('the fixtures exercise what they claim: stored dtype, original GPT-2 naming
         }
         assert.ok(!names.some((n) => n.startsWith('transformer.')), 'gpt2-original: no "transformer." keys');
       }
-      const tied = folder.name.startsWith('gpt2') || folder.name === 'llama-tied' || folder.name === 'qwen2';
-      assert.equal(names.includes('lm_head.weight'), !tied, `${folder.name}: lm_head stored iff untied`);
+      // Real checkpoints' buffers, in the dtypes they come in, are stored beside the weights.
+      const buffers: Record<string, [string, string][]> = {
+        pythia: [
+          ['gpt_neox.layers.1.attention.bias', 'BOOL'],
+          ['gpt_neox.layers.0.attention.masked_bias', 'F32'],
+          ['gpt_neox.layers.1.attention.rotary_emb.inv_freq', 'F16'],
+        ],
+        phi: [['model.layers.0.self_attn.rotary_emb.inv_freq', 'F32']],
+        'gpt-neo': [
+          ['transformer.h.1.attn.attention.bias', 'BOOL'],
+          ['transformer.h.0.attn.attention.masked_bias', 'F32'],
+        ],
+      };
+      for (const [key, dtype] of buffers[folder.name] ?? []) {
+        assert.equal(
+          file.has(key) && file.info(key).dtype,
+          dtype,
+          `${folder.name}: ${key} stored as ${dtype}`,
+        );
+      }
+      const tied = /^gpt2|^gpt-neo$|^llama-tied$|^qwen2$/.test(folder.name);
+      const head = folder.modelType === 'gpt_neox' ? 'embed_out.weight' : 'lm_head.weight';
+      assert.equal(names.includes(head), !tied, `${folder.name}: ${head} stored iff untied`);
     } finally {
       await file.close();
     }

@@ -12,7 +12,7 @@ import { configIssue } from '../config/load.ts';
 import type { Task } from '../data/task.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { cloneModel } from '../models/registry.ts';
+import { cloneModel, defaultLoraTargets } from '../models/registry.ts';
 import { applyLora, mergeLora } from '../nn/lora.ts';
 import { Rng } from '../tensor/index.ts';
 import { qaExample, splitExamples } from '../text/format.ts';
@@ -216,9 +216,7 @@ async function runGradient(
   const selectable = (n: string) => (method.trainable?.(n, ctx) ?? true) && (!layers || layers.test(n));
   const lora = args.lora
     ? applyLora(model, {
-        targets:
-          args.loraTargets ??
-          (model.modelType === 'gpt2' ? 'attn\\.c_attn$|mlp\\.c_fc$' : '(q|v)_proj$|up_proj$'),
+        targets: args.loraTargets ?? defaultLoraTargets(model.modelType, 'attention-mlp'),
         rank: args.lora,
         seed: ctx.seed,
       })

@@ -11,7 +11,7 @@ import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../..
 import { ConfigError } from '../../errors.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { checkFits } from '../../models/memory.ts';
-import { buildModel } from '../../models/registry.ts';
+import { buildModel, defaultLoraTargets } from '../../models/registry.ts';
 import { applyLora, mergeLora } from '../../nn/lora.ts';
 import { modelConfig } from '../../study/prepare.ts';
 import { Rng } from '../../tensor/index.ts';
@@ -117,9 +117,7 @@ export function registerTrain(program: Command): void {
     }
     const lora = recipe.loraRank
       ? applyLora(model, {
-          targets:
-            recipe.loraTargets ??
-            (model.modelType === 'gpt2' ? 'attn\\.c_attn$' : 'self_attn\\.(q|k|v|o)_proj$'),
+          targets: recipe.loraTargets ?? defaultLoraTargets(model.modelType, 'attention'),
           rank: recipe.loraRank,
           alpha: recipe.loraAlpha,
           dropout: recipe.loraDropout,
