@@ -77,6 +77,8 @@ export interface Task {
   idk: string[];
   /** Provenance (loader, options, generator parameters); not part of the hash. */
   meta: Record<string, JsonValue>;
+  /** What a loader skipped or could not find (e.g. empty texts); shown by `lethe task show`, not hashed. */
+  warnings?: string[];
 }
 
 export function emptySplit(): Split {
@@ -107,6 +109,27 @@ export function taskCounts(task: Task): Record<string, number> {
   return out;
 }
 
+/**
+ * A loader's warnings, then what the data itself leaves unmeasurable: no retain split (the oracle
+ * learns nothing), no holdout (membership inference has no non-members), forget QA without
+ * perturbed answers (no truth ratio for them).
+ */
+export function taskWarnings(task: Task): string[] {
+  const out = [...(task.warnings ?? [])];
+  const size = (s: Split) => s.qa.length + s.text.length + s.tokens.length;
+  if (size(task.splits.retain) === 0)
+    out.push('the retain split is empty: the oracle has nothing to learn and retain utility is unmeasured');
+  if (size(task.splits.holdout) === 0)
+    out.push('the holdout split is empty: membership-inference metrics have no non-members');
+  const qa = task.splits.forget.qa;
+  const bare = qa.filter((q) => !q.perturbedAnswers).length;
+  if (bare > 0)
+    out.push(
+      `${bare} of ${qa.length} forget QA items have no perturbedAnswers: the truth ratio leaves them out`,
+    );
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Task files
 
@@ -126,6 +149,7 @@ const evalGroup = z
 
 /** The JSON of a task file; paths are relative to the file's folder (absolute paths also work). */
 export const TaskFileSchema = z.strictObject({
+  $schema: z.string().optional().describe('the JSON Schema for editors (`lethe task schema`); ignored'),
   version: z.literal(1).optional(),
   name: z.string().min(1),
   format: z.enum(['qa', 'text', 'tokens']),
@@ -271,7 +295,7 @@ function requireForget(task: Task, where: string): void {
  * list and across forget/retain/holdout, forget non-empty, refusal strings writable one per line.
  * Loaders that build tasks in code call this before returning.
  */
-export function validateTask(task: Task): void {
+export function validateTask(task: Task, options: { allowEmptyForget?: boolean } = {}): void {
   const origins: Record<SplitPart, Map<string, string>> = {
     qa: new Map(),
     text: new Map(),
@@ -320,7 +344,21 @@ export function validateTask(task: Task): void {
       });
     }
   });
-  requireForget(task, task.name);
+  if (!options.allowEmptyForget) requireForget(task, task.name);
+}
+
+/**
+ * Throw unless the task has forget data to train and unlearn on (an evaluation-only task, e.g.
+ * WMDP without its corpora, loads but cannot be prepared); the error lists the task's warnings.
+ */
+export function requireForgetData(task: Task, command: string): void {
+  const f = task.splits.forget;
+  if (f.qa.length + f.text.length + f.tokens.length > 0) return;
+  throw new ConfigError(`${command} needs forget data, and task ${task.name} has none`, {
+    expected: 'a task whose forget split holds items',
+    found: task.warnings?.length ? task.warnings.join('; ') : 'an empty forget split',
+    hint: 'this task can still be evaluated: lethe eval --model DIR --task SPEC',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
