@@ -77,6 +77,11 @@ export interface Task {
   idk: string[];
   /** Provenance (loader, options, generator parameters); not part of the hash. */
   meta: Record<string, JsonValue>;
+  /**
+   * How the task's QA items are asked: `qa` is a template with {question} (default, when absent:
+   * "Question: {question}\nAnswer:"; see src/text/template.ts). Part of the hash when present.
+   */
+  prompt?: { qa: string };
   /** What a loader skipped or could not find (e.g. empty texts); shown by `lethe task show`, not hashed. */
   warnings?: string[];
 }
@@ -91,7 +96,9 @@ export function emptyEval(): EvalSets {
 
 /** sha256 of a task's data (splits, eval sets, refusal strings). */
 export function taskHash(task: Task): string {
-  return contentHash({ splits: task.splits, eval: task.eval, idk: task.idk }, 'lethe-task-v1');
+  // The prompt template changes what is trained, so it counts; tasks without one keep their hash.
+  const data = { splits: task.splits, eval: task.eval, idk: task.idk };
+  return contentHash(task.prompt ? { ...data, prompt: task.prompt } : data, 'lethe-task-v1');
 }
 
 /** sha256 of one split, e.g. to cache an oracle by its retain data alone. */
@@ -166,6 +173,16 @@ export const TaskFileSchema = z.strictObject({
     })
     .optional(),
   idk: relPath.optional(),
+  prompt: z
+    .strictObject({
+      qa: z
+        .string()
+        .includes('{question}', { error: 'must contain {question}, e.g. "Question: {question}\nAnswer:"' })
+        .describe(
+          'QA prompt template; {question} stands for the question, the answer follows after one space',
+        ),
+    })
+    .optional(),
   meta: z.record(z.string(), z.json()).optional(),
 });
 export type TaskFile = z.infer<typeof TaskFileSchema>;
@@ -275,6 +292,7 @@ export async function loadTask(path: string): Promise<Task> {
     meta: (file.meta ?? {}) as Record<string, JsonValue>,
   };
   if (file.description !== undefined) task.description = file.description;
+  if (file.prompt !== undefined) task.prompt = { qa: file.prompt.qa };
   requireForget(task, path);
   return task;
 }
@@ -344,6 +362,12 @@ export function validateTask(task: Task, options: { allowEmptyForget?: boolean }
       });
     }
   });
+  if (task.prompt !== undefined && !task.prompt.qa.includes('{question}')) {
+    throw new ConfigError('a QA prompt template must contain {question}', {
+      where: `${task.name}: prompt.qa`,
+      found: JSON.stringify(task.prompt.qa),
+    });
+  }
   if (!options.allowEmptyForget) requireForget(task, task.name);
 }
 
@@ -424,6 +448,7 @@ export async function writeTask(dir: string, task: Task): Promise<string> {
     await writeFileAtomic(join(dir, 'idk.txt'), `${task.idk.join('\n')}\n`);
     file.idk = 'idk.txt';
   }
+  if (task.prompt !== undefined) file.prompt = { qa: task.prompt.qa };
   if (Object.keys(task.meta).length > 0) file.meta = task.meta;
   const path = join(dir, 'task.json');
   await writeJsonAtomic(path, file);

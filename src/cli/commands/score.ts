@@ -11,6 +11,7 @@ import { readJsonl } from '../../io/jsonl.ts';
 import { qaAnswer, qaPrompt } from '../../text/format.ts';
 import { loadPretrained } from '../../text/pretrained.ts';
 import { type ScoreRequest, scoreSequences } from '../../text/score.ts';
+import { applyPromptFormat } from '../../text/template.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import { intOption } from '../options.ts';
 
@@ -46,7 +47,9 @@ export function registerScore(program: Command): void {
     )
     .option('--batch-size <n>', 'sequences per forward pass', intOption('--batch-size', 1), 8)
     .option('--json', 'one JSON object per line on stdout (the default and only format)')
-    .action(async (opts: { model: string; data: string; batchSize: number }) => {
+    .option('--no-chat-template', "ask {question} lines without the model's chat template")
+    .action(async (opts: { model: string; data: string; batchSize: number; chatTemplate: boolean }) => {
+      applyPromptFormat({ modelDir: opts.model, chatTemplate: opts.chatTemplate });
       const { model, tokenizer } = await loadPretrained(opts.model);
       const lines = await readJsonl(opts.data, { schema: LineSchema });
       const requests = lines.map((line, i) => toRequest(line, tokenizer, `${opts.data}: line ${i + 1}`));
