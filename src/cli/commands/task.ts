@@ -38,6 +38,7 @@ export function taskSummary(task: Task): {
 function summaryText(task: Task): string {
   const s = taskSummary(task);
   const lines = [`task ${s.name} (${task.format})${task.description ? `: ${task.description}` : ''}`];
+  if (task.prompt) lines.push(`  QA prompt template: ${JSON.stringify(task.prompt.qa)}`);
   const width = Math.max(...Object.keys(s.counts).map((k) => k.length));
   for (const [k, n] of Object.entries(s.counts)) if (n > 0) lines.push(`  ${k.padEnd(width)}  ${n}`);
   const empty = Object.entries(s.counts).filter(([, n]) => n === 0);
