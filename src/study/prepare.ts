@@ -21,7 +21,7 @@ import { applyLora, mergeLora } from '../nn/lora.ts';
 import { Rng } from '../tensor/index.ts';
 import { splitExamples } from '../text/format.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
-import { activePromptFormat, DEFAULT_QA_TEMPLATE } from '../text/template.ts';
+import { activePromptFormat, DEFAULT_QA_TEMPLATE, keepChatTemplate } from '../text/template.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import type { Example } from '../train/batching.ts';
@@ -210,6 +210,7 @@ async function trainOne(
   });
   if (lora) mergeLora(model);
   await savePretrained(out, model, tokenizer);
+  await keepChatTemplate(out);
   await rm(join(out, 'checkpoints'), { recursive: true, force: true });
   return { finalLoss: r.finalLoss, steps: r.steps, seconds: r.seconds, parameters: model.numParameters() };
 }

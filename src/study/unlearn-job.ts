@@ -14,7 +14,7 @@ import { requireForgetData, type Task, taskHash } from '../data/index.ts';
 import { absoluteTaskSpec } from '../data/resolve-task.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
-import { activePromptFormat } from '../text/template.ts';
+import { activePromptFormat, keepChatTemplate } from '../text/template.ts';
 import '../unlearn/methods/index.ts';
 import { unlearn } from '../unlearn/runner.ts';
 
@@ -84,6 +84,7 @@ export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
     logFile: join(job.out, 'unlearn-log.jsonl'),
   });
   await savePretrained(job.out, model, tokenizer);
+  await keepChatTemplate(job.out);
   if (result.transform) await writeJsonAtomic(join(job.out, 'transform.json'), result.transform);
   const manifest: Manifest = {
     format: 'lethe-unlearn/1',

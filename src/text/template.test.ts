@@ -20,6 +20,7 @@ import {
   DEFAULT_PROMPT_FORMAT,
   formatQaAnswer,
   formatQaPrompt,
+  keepChatTemplate,
   readChatTemplate,
   usePromptFormat,
 } from './template.ts';
@@ -92,4 +93,22 @@ test('training, train-file lines and score lines ask through the same active for
   assert.deepEqual(fromFile, ex);
   const req = toRequest({ question: 'Who?', answer: 'Ada.' }, tok, 'x');
   assert.deepEqual(req.ids, qaExample(tok, 'Who?', 'Ada.', false).ids);
+});
+
+test('keepChatTemplate: a folder written from a chat model asks the same way; an existing template stays', async () => {
+  const f = applyPromptFormat({ modelDir: modelDir({ chat_template: CHATML, eos_token: '<|im_end|>' }) });
+  const out = mkdtempSync(join(tmpdir(), 'lethe-template-'));
+  await keepChatTemplate(out);
+  const kept = readChatTemplate(out);
+  assert.ok(kept);
+  const g = { qa: f.qa, chat: kept };
+  assert.equal(formatQaPrompt('Who?', g), formatQaPrompt('Who?', f));
+  assert.equal(formatQaAnswer('Ada.', g), 'Ada.');
+  const own = modelDir({ chat_template: LLAMA2, eos_token: '</s>', bos_token: '<s>' });
+  await keepChatTemplate(own);
+  assert.equal(readChatTemplate(own)?.source, LLAMA2);
+  usePromptFormat(DEFAULT_PROMPT_FORMAT);
+  const none = mkdtempSync(join(tmpdir(), 'lethe-template-'));
+  await keepChatTemplate(none);
+  assert.equal(readChatTemplate(none), null);
 });

@@ -12,6 +12,9 @@
  *   and cut after the prompt), less a trailing end-of-sequence token (the trainer adds EOS itself).
  *   bos_token renders as "" because the tokenizer adds BOS when it encodes.
  *
+ * A model folder lethe writes from a chat-templated model keeps the template (keepChatTemplate),
+ * so the target, the unlearned model and their evaluation ask the same way.
+ *
  * The active format is process-wide: a command sets it once (`usePromptFormat`), after loading
  * its task and model, before anything is tokenised; the default is the QA template alone, which
  * gives exactly lethe's historic "Question: …\nAnswer:" prompts.
@@ -20,6 +23,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { ConfigError } from '../errors.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
 
 export const DEFAULT_QA_TEMPLATE = 'Question: {question}\nAnswer:';
 const QUESTION = '{question}';
@@ -163,4 +167,30 @@ export function applyPromptFormat(o: {
   const format: PromptFormat = { qa: o.qaTemplate ?? DEFAULT_QA_TEMPLATE, chat };
   usePromptFormat(format);
   return format;
+}
+
+/**
+ * Make sure the model folder `dir` (just written from a model asked through `format`) carries the
+ * chat template, so later commands ask it the same way: tokenizer_config.json gets
+ * `chat_template` (and `eos_token` when it has none) unless it already has a template.
+ */
+export async function keepChatTemplate(dir: string, format: PromptFormat = active): Promise<void> {
+  if (!format.chat) return;
+  const path = join(dir, 'tokenizer_config.json');
+  let config: Record<string, unknown> = {};
+  if (existsSync(path)) {
+    try {
+      config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError('tokenizer_config.json is not valid JSON', {
+        where: path,
+        found: (e as Error).message,
+      });
+    }
+  }
+  if (config.chat_template !== undefined && config.chat_template !== null) return;
+  config.chat_template = format.chat.source;
+  if (config.eos_token === undefined && format.chat.eosToken !== null)
+    config.eos_token = format.chat.eosToken;
+  await writeJsonAtomic(path, config, { indent: 2 });
 }

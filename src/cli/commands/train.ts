@@ -16,7 +16,7 @@ import { applyLora, mergeLora } from '../../nn/lora.ts';
 import { modelConfig } from '../../study/prepare.ts';
 import { Rng } from '../../tensor/index.ts';
 import { loadPretrained, savePretrained } from '../../text/pretrained.ts';
-import { applyPromptFormat } from '../../text/template.ts';
+import { applyPromptFormat, keepChatTemplate } from '../../text/template.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../../text/tokenizer/train-bpe.ts';
 import { readTrainingData } from '../../train/text-data.ts';
@@ -161,6 +161,7 @@ export function registerTrain(program: Command): void {
     });
     if (lora) mergeLora(model);
     await savePretrained(out, model, tokenizer);
+    await keepChatTemplate(out);
     const summary = {
       out,
       steps: result.steps,
