@@ -1,8 +1,11 @@
 /**
  * lethe's data layer: benchmarks as data. The Task model and task files, loaders for TOFU, the
- * extraction benchmark, MUSE-style folders and WMDP-style MCQ files, and the built-in synthetic
- * benchmark. Re-exports only.
+ * extraction benchmark, MUSE (released and flat layouts), WMDP, DecodingTrust's Enron PII files,
+ * and the built-in synthetic benchmark. Re-exports only.
  */
+
+export { ENRON_TEMPLATES, type EnronOptions, enronPrompt, loadEnronPii } from './enron.ts';
+export { type ExampleLine, exampleLineSchema } from './example-lines.ts';
 export {
   chooseExtractionRows,
   EXTRACTION_MAX_FORGET,
@@ -26,6 +29,7 @@ export {
 } from './items.ts';
 export { answerLetter, mcqFromOptions, type ReadMcqOptions, readMcq } from './mcq.ts';
 export { loadMuse, type MuseOptions } from './muse.ts';
+export { loadMuseRelease } from './muse-release.ts';
 export { type Located, type ReadRecordsOptions, readLines, readRecords } from './records.ts';
 export {
   buildSyntheticWorld,
@@ -44,6 +48,7 @@ export {
   emptySplit,
   type JsonValue,
   loadTask,
+  requireForgetData,
   SPLIT_NAMES,
   SPLIT_PARTS,
   type Split,
@@ -56,7 +61,9 @@ export {
   type TaskFormat,
   taskCounts,
   taskHash,
+  taskWarnings,
   validateTask,
   writeTask,
 } from './task.ts';
 export { loadTofu, TOFU_SPLITS, type TofuOptions, type TofuSplit } from './tofu.ts';
+export { loadWmdp, WMDP_DOMAINS, type WmdpDomain, type WmdpOptions } from './wmdp.ts';

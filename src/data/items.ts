@@ -97,14 +97,52 @@ export function indexLetter(index: number): string {
   return String.fromCharCode(65 + index);
 }
 
-export const QaLine = z.strictObject({
-  id,
-  question: text,
-  answer: text,
-  paraphrasedQuestion: text.optional(),
-  paraphrasedAnswer: text.optional(),
-  perturbedAnswers: z.array(text).min(1, 'must list at least one perturbed answer').optional(),
-});
+/**
+ * TOFU's own snake_case field names, accepted as aliases of the camelCase ones so a released TOFU
+ * file can be named in a task file unchanged. Giving both spellings of one field is an error.
+ */
+export const QA_ALIASES = {
+  paraphrased_question: 'paraphrasedQuestion',
+  paraphrased_answer: 'paraphrasedAnswer',
+  perturbed_answer: 'perturbedAnswers',
+} as const;
+
+const perturbedList = z.array(text).min(1, 'must list at least one perturbed answer');
+
+export const QaLine = z
+  .strictObject({
+    id,
+    question: text,
+    answer: text,
+    paraphrasedQuestion: text.optional(),
+    paraphrasedAnswer: text.optional(),
+    perturbedAnswers: perturbedList.optional(),
+    paraphrased_question: text.optional().describe('alias of paraphrasedQuestion (TOFU spelling)'),
+    paraphrased_answer: text.optional().describe('alias of paraphrasedAnswer (TOFU spelling)'),
+    perturbed_answer: perturbedList.optional().describe('alias of perturbedAnswers (TOFU spelling)'),
+  })
+  .superRefine((v, ctx) => {
+    for (const [alias, name] of Object.entries(QA_ALIASES)) {
+      if (v[alias as keyof typeof QA_ALIASES] !== undefined && v[name] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [alias],
+          message: `give either ${name} or its alias ${alias}, not both`,
+        });
+      }
+    }
+  })
+  .transform((v) => {
+    const out: Omit<QaItem, 'id'> & { id?: string } = { question: v.question, answer: v.answer };
+    if (v.id !== undefined) out.id = v.id;
+    const pq = v.paraphrasedQuestion ?? v.paraphrased_question;
+    const pa = v.paraphrasedAnswer ?? v.paraphrased_answer;
+    const pert = v.perturbedAnswers ?? v.perturbed_answer;
+    if (pq !== undefined) out.paraphrasedQuestion = pq;
+    if (pa !== undefined) out.paraphrasedAnswer = pa;
+    if (pert !== undefined) out.perturbedAnswers = pert;
+    return out;
+  });
 
 const TextObject = z.strictObject({ id, text });
 /** A text line is `{"text": ...}` (with an optional id) or a bare JSON string. */

@@ -72,8 +72,10 @@ test('loadMuse errors: no forget file, two files for one role, bad records', asy
     await writeLines(join(dir, 'verbmem.jsonl'), [{ prompt: 'ok', gt: 'fine' }]);
     await writeFile(join(dir, 'retain.json'), JSON.stringify(['fine', 7]));
     await rejectsWith(loadMuse(dir), DataError, 'retain.json: [1]');
+    // A .json that is not an array is read as JSON Lines (TOFU's released files are), so an
+    // object of the wrong shape is reported like a bad line.
     await writeFile(join(dir, 'retain.json'), '{"not": "an array"}');
-    await rejectsWith(loadMuse(dir), DataError, 'expected a JSON array', 'retain.json');
+    await rejectsWith(loadMuse(dir), DataError, 'retain.json:1', 'must be a string or {"text"}');
   });
 });
 

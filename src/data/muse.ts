@@ -11,14 +11,15 @@
  *                                WMDP-style MCQ (see mcq.ts) -> eval.mcq.forget / .retain / .utility
  *   idk.txt                      refusal strings, one per line
  *
- * Promises: forget is required; every other file is optional. Records are validated strictly
+ * Promises: forget is required; every other file is optional; empty or whitespace-only texts are
+ * skipped and counted in a warning. Records are validated strictly
  * (DataError naming file, line or index, and field); ids are "<file>-<position>" unless given.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, DataError } from '../errors.ts';
-import { type QaItem, type TextItem, TextLine, type VerbatimItem } from './items.ts';
+import type { QaItem, TextItem, VerbatimItem } from './items.ts';
 import { readMcq } from './mcq.ts';
 import { type Located, readLines, readRecords } from './records.ts';
 import { emptyEval, emptySplit, type Task, validateTask } from './task.ts';
@@ -31,6 +32,9 @@ export interface MuseOptions {
 const str = z.string().min(1, 'must be a non-empty string');
 const VerbmemLine = z.strictObject({ id: str.optional(), prompt: str, gt: str });
 const KnowmemLine = z.strictObject({ id: str.optional(), question: str, answer: str });
+const RawTextLine = z.union([z.string(), z.strictObject({ id: str.optional(), text: z.string() })], {
+  error: 'must be a string or {"text"} (with an optional "id")',
+});
 
 /** The path of `<base>.jsonl` or `<base>.json` in `dir`, or undefined. */
 function findFile(dir: string, base: string): string | undefined {
@@ -62,10 +66,20 @@ function withIds<T extends { id?: string }>(records: Located<T>[], prefix: strin
   });
 }
 
-async function readTexts(dir: string, base: string): Promise<TextItem[]> {
+/** Raw texts; empty or whitespace-only ones (MUSE's own files have them) are skipped and counted. */
+async function readTexts(dir: string, base: string, warnings: string[]): Promise<TextItem[]> {
   const path = findFile(dir, base);
   if (path === undefined) return [];
-  return withIds(await readRecords(path, TextLine), base);
+  const records = await readRecords(path, RawTextLine);
+  const kept = records.filter((r) => (typeof r.value === 'string' ? r.value : r.value.text).trim() !== '');
+  if (kept.length < records.length)
+    warnings.push(
+      `${path}: skipped ${records.length - kept.length} empty or whitespace-only texts of ${records.length}`,
+    );
+  return withIds(
+    kept.map((r) => ({ ...r, value: typeof r.value === 'string' ? { text: r.value } : r.value })),
+    base,
+  );
 }
 
 async function readKnowmem(dir: string, base: string): Promise<QaItem[] | undefined> {
@@ -88,9 +102,10 @@ export async function loadMuse(dir: string, options: MuseOptions = {}): Promise<
     });
   }
   const splits = { forget: emptySplit(), retain: emptySplit(), holdout: emptySplit() };
-  splits.forget.text = await readTexts(dir, 'forget');
-  splits.retain.text = await readTexts(dir, 'retain');
-  splits.holdout.text = await readTexts(dir, 'holdout');
+  const warnings: string[] = [];
+  splits.forget.text = await readTexts(dir, 'forget', warnings);
+  splits.retain.text = await readTexts(dir, 'retain', warnings);
+  splits.holdout.text = await readTexts(dir, 'holdout', warnings);
 
   const evalSets = emptyEval();
   const verbmemPath = findFile(dir, 'verbmem');
@@ -125,6 +140,7 @@ export async function loadMuse(dir: string, options: MuseOptions = {}): Promise<
     idk: existsSync(idkPath) ? await readLines(idkPath) : [],
     meta: { source: 'muse-style folder' },
   };
+  if (warnings.length > 0) task.warnings = warnings;
   validateTask(task);
   return task;
 }

@@ -1,10 +1,11 @@
 /**
  * Reading the records of a data file, validated one by one, each remembered with where it came
- * from. Promises: a `.json` file must hold a JSON array (MUSE ships its lists that way); any other
- * name is read as JSON Lines through src/io. Every problem is a DataError whose `where` names the
+ * from. Promises: a `.json` file holding a JSON array (MUSE and WMDP ship their lists that way) is
+ * read as that array; any other file, including a `.json` whose first character is not `[` (TOFU's
+ * released files are JSON Lines despite the name), is read as JSON Lines through src/io. Every problem is a DataError whose `where` names the
  * file, the line (JSONL) or array index (JSON) and the field, including an unknown key by name.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { DataError } from '../errors.ts';
 import { formatIssuePath, iterateJsonl } from '../io/jsonl.ts';
@@ -84,6 +85,36 @@ async function readJsonArray(path: string): Promise<unknown[]> {
   return raw;
 }
 
+/** Whether a `.json` file holds one JSON array (its first non-blank character is `[`). */
+async function holdsJsonArray(path: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot read ${path}`, {
+      where: path,
+      found: code === 'ENOENT' ? 'no such file' : (err as Error).message,
+    });
+  }
+  try {
+    const buf = Buffer.alloc(4096);
+    for (let pos = 0; ; ) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) return true; // empty or blank: let the array reader report it
+      const head = buf
+        .subarray(0, bytesRead)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .trimStart();
+      if (head !== '') return head[0] === '[';
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Read and validate every record of a `.jsonl` (one per line) or `.json` (one array) file. */
 export async function readRecords<T>(
   path: string,
@@ -91,7 +122,7 @@ export async function readRecords<T>(
   options: ReadRecordsOptions = {},
 ): Promise<Located<T>[]> {
   const out: Located<T>[] = [];
-  if (path.toLowerCase().endsWith('.json')) {
+  if (path.toLowerCase().endsWith('.json') && (await holdsJsonArray(path))) {
     const raw = await readJsonArray(path);
     raw.forEach((value, i) => {
       const where = `${path}: [${i}]`;

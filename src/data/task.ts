@@ -77,6 +77,13 @@ export interface Task {
   idk: string[];
   /** Provenance (loader, options, generator parameters); not part of the hash. */
   meta: Record<string, JsonValue>;
+  /**
+   * How the task's QA items are asked: `qa` is a template with {question} (default, when absent:
+   * "Question: {question}\nAnswer:"; see src/text/template.ts). Part of the hash when present.
+   */
+  prompt?: { qa: string };
+  /** What a loader skipped or could not find (e.g. empty texts); shown by `lethe task show`, not hashed. */
+  warnings?: string[];
 }
 
 export function emptySplit(): Split {
@@ -89,7 +96,9 @@ export function emptyEval(): EvalSets {
 
 /** sha256 of a task's data (splits, eval sets, refusal strings). */
 export function taskHash(task: Task): string {
-  return contentHash({ splits: task.splits, eval: task.eval, idk: task.idk }, 'lethe-task-v1');
+  // The prompt template changes what is trained, so it counts; tasks without one keep their hash.
+  const data = { splits: task.splits, eval: task.eval, idk: task.idk };
+  return contentHash(task.prompt ? { ...data, prompt: task.prompt } : data, 'lethe-task-v1');
 }
 
 /** sha256 of one split, e.g. to cache an oracle by its retain data alone. */
@@ -104,6 +113,27 @@ export function taskCounts(task: Task): Record<string, number> {
   for (const k of ITEM_KINDS)
     for (const [name, items] of Object.entries(task.eval[k])) out[`eval.${k}.${name}`] = items.length;
   out.idk = task.idk.length;
+  return out;
+}
+
+/**
+ * A loader's warnings, then what the data itself leaves unmeasurable: no retain split (the oracle
+ * learns nothing), no holdout (membership inference has no non-members), forget QA without
+ * perturbed answers (no truth ratio for them).
+ */
+export function taskWarnings(task: Task): string[] {
+  const out = [...(task.warnings ?? [])];
+  const size = (s: Split) => s.qa.length + s.text.length + s.tokens.length;
+  if (size(task.splits.retain) === 0)
+    out.push('the retain split is empty: the oracle has nothing to learn and retain utility is unmeasured');
+  if (size(task.splits.holdout) === 0)
+    out.push('the holdout split is empty: membership-inference metrics have no non-members');
+  const qa = task.splits.forget.qa;
+  const bare = qa.filter((q) => !q.perturbedAnswers).length;
+  if (bare > 0)
+    out.push(
+      `${bare} of ${qa.length} forget QA items have no perturbedAnswers: the truth ratio leaves them out`,
+    );
   return out;
 }
 
@@ -126,6 +156,7 @@ const evalGroup = z
 
 /** The JSON of a task file; paths are relative to the file's folder (absolute paths also work). */
 export const TaskFileSchema = z.strictObject({
+  $schema: z.string().optional().describe('the JSON Schema for editors (`lethe task schema`); ignored'),
   version: z.literal(1).optional(),
   name: z.string().min(1),
   format: z.enum(['qa', 'text', 'tokens']),
@@ -142,6 +173,16 @@ export const TaskFileSchema = z.strictObject({
     })
     .optional(),
   idk: relPath.optional(),
+  prompt: z
+    .strictObject({
+      qa: z
+        .string()
+        .includes('{question}', { error: 'must contain {question}, e.g. "Question: {question}\nAnswer:"' })
+        .describe(
+          'QA prompt template; {question} stands for the question, the answer follows after one space',
+        ),
+    })
+    .optional(),
   meta: z.record(z.string(), z.json()).optional(),
 });
 export type TaskFile = z.infer<typeof TaskFileSchema>;
@@ -251,6 +292,7 @@ export async function loadTask(path: string): Promise<Task> {
     meta: (file.meta ?? {}) as Record<string, JsonValue>,
   };
   if (file.description !== undefined) task.description = file.description;
+  if (file.prompt !== undefined) task.prompt = { qa: file.prompt.qa };
   requireForget(task, path);
   return task;
 }
@@ -271,7 +313,7 @@ function requireForget(task: Task, where: string): void {
  * list and across forget/retain/holdout, forget non-empty, refusal strings writable one per line.
  * Loaders that build tasks in code call this before returning.
  */
-export function validateTask(task: Task): void {
+export function validateTask(task: Task, options: { allowEmptyForget?: boolean } = {}): void {
   const origins: Record<SplitPart, Map<string, string>> = {
     qa: new Map(),
     text: new Map(),
@@ -320,7 +362,27 @@ export function validateTask(task: Task): void {
       });
     }
   });
-  requireForget(task, task.name);
+  if (task.prompt !== undefined && !task.prompt.qa.includes('{question}')) {
+    throw new ConfigError('a QA prompt template must contain {question}', {
+      where: `${task.name}: prompt.qa`,
+      found: JSON.stringify(task.prompt.qa),
+    });
+  }
+  if (!options.allowEmptyForget) requireForget(task, task.name);
+}
+
+/**
+ * Throw unless the task has forget data to train and unlearn on (an evaluation-only task, e.g.
+ * WMDP without its corpora, loads but cannot be prepared); the error lists the task's warnings.
+ */
+export function requireForgetData(task: Task, command: string): void {
+  const f = task.splits.forget;
+  if (f.qa.length + f.text.length + f.tokens.length > 0) return;
+  throw new ConfigError(`${command} needs forget data, and task ${task.name} has none`, {
+    expected: 'a task whose forget split holds items',
+    found: task.warnings?.length ? task.warnings.join('; ') : 'an empty forget split',
+    hint: 'this task can still be evaluated: lethe eval --model DIR --task SPEC',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,6 +448,7 @@ export async function writeTask(dir: string, task: Task): Promise<string> {
     await writeFileAtomic(join(dir, 'idk.txt'), `${task.idk.join('\n')}\n`);
     file.idk = 'idk.txt';
   }
+  if (task.prompt !== undefined) file.prompt = { qa: task.prompt.qa };
   if (Object.keys(task.meta).length > 0) file.meta = task.meta;
   const path = join(dir, 'task.json');
   await writeJsonAtomic(path, file);

@@ -1,7 +1,11 @@
 /**
- * TOFU (Maini et al. 2024, arXiv 2401.06121) from a folder laid out as ../shared/datasets/tofu:
- * forgetNN(.jsonl, _perturbed.jsonl), retainMM, retain_perturbed, holdoutNN, real_authors(+_perturbed),
- * world_facts(+_perturbed), idontknow.txt. The data is read from that folder at run time.
+ * TOFU (Maini et al. 2024, arXiv 2401.06121) from a folder of its released files, unchanged: the
+ * Hugging Face dataset locuslab/TOFU ships forgetNN.json, forgetNN_perturbed.json, retainMM.json,
+ * retain_perturbed.json, holdoutNN.json, real_authors(_perturbed).json, world_facts(_perturbed).json
+ * — JSON Lines despite the `.json` name — and GitHub locuslab/tofu data/idontknow.jsonl (one refusal
+ * per line). Each file may also be named `.jsonl` (as in ../shared/datasets/tofu) and idontknow may
+ * be `.txt`. Only forgetNN and retainMM are required; the perturbed files, holdout, the real-world
+ * sets and the refusals are used when present (and `lethe task show` warns about what is missing).
  *
  * Promises, for `split` forget01 / forget05 / forget10:
  * - splits.forget.qa = forgetNN, each item carrying paraphrasedQuestion, paraphrasedAnswer and the 5
@@ -15,6 +19,7 @@
  *   answer); eval.mcq.realAuthors / worldFacts are the 4-option versions; idk = idontknow.txt.
  * - every file is validated strictly with TOFU's own field names: a DataError names file, line, field.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, DataError } from '../errors.ts';
@@ -48,9 +53,6 @@ const OptionsQa = z.strictObject({
   answer: str,
 });
 const WorldPerturbed = z.strictObject({ question: str, answer: str, perturbed_answer: z.array(str).min(1) });
-
-/** Rows of full.jsonl, from which forget (the last rows) and retain (the first rows) are cut. */
-const TOFU_FULL_ROWS = 4000;
 
 function withPerturbations(base: QaItem, p: Located<z.infer<typeof PerturbedQa>>, baseWhere: string): QaItem {
   if (p.value.question !== base.question || p.value.answer !== base.answer) {
@@ -91,6 +93,32 @@ function worldMcq(rows: Located<z.infer<typeof OptionsQa>>[], prefix: string): M
   });
 }
 
+/** The path of `<base>.json` or `<base>.jsonl` (or another listed extension) in dir, or undefined. */
+function tofuFile(dir: string, base: string, exts = ['.json', '.jsonl']): string | undefined {
+  const found = exts.map((e) => join(dir, base + e)).filter((p) => existsSync(p));
+  if (found.length > 1) {
+    throw new ConfigError(`two files for TOFU's ${base}`, {
+      where: dir,
+      expected: 'one of them',
+      found: found.join(', '),
+    });
+  }
+  return found[0];
+}
+
+/** A refusal file: plain lines, or JSON Lines of strings (idontknow.jsonl as released). */
+async function readRefusals(path: string): Promise<string[]> {
+  return (await readLines(path)).map((line) => {
+    if (!line.startsWith('"')) return line.trim();
+    try {
+      const v: unknown = JSON.parse(line);
+      return typeof v === 'string' ? v.trim() : line.trim();
+    } catch {
+      return line.trim();
+    }
+  });
+}
+
 /** Load one TOFU forget split with its retain complement, holdout and evaluation sets. */
 export async function loadTofu(dir: string, options: TofuOptions): Promise<Task> {
   const { split } = options;
@@ -100,57 +128,82 @@ export async function loadTofu(dir: string, options: TofuOptions): Promise<Task>
   const pct = Number(split.slice(-2));
   const nn = split.slice(-2);
   const mm = String(100 - pct);
-  const file = (name: string): string => join(dir, name);
+  const warnings: string[] = [];
+  const required = (base: string): string => {
+    const path = tofuFile(dir, base);
+    if (path === undefined) {
+      throw new ConfigError(`TOFU file ${base}.json not found`, {
+        where: dir,
+        expected: `${base}.json (or ${base}.jsonl) from the released dataset locuslab/TOFU`,
+        found: existsSync(dir) ? 'no such file' : 'no such folder',
+      });
+    }
+    return path;
+  };
+  const optional = async <T>(base: string, schema: z.ZodType<T>, why: string): Promise<Located<T>[]> => {
+    const path = tofuFile(dir, base);
+    if (path !== undefined) return readRecords(path, schema);
+    warnings.push(`no ${base}.json: ${why}`);
+    return [];
+  };
 
-  const forgetRows = await readRecords(file(`forget${nn}.jsonl`), PlainQa);
-  const forgetPerturbed = await readRecords(file(`forget${nn}_perturbed.jsonl`), PerturbedQa);
-  const retainRows = await readRecords(file(`retain${mm}.jsonl`), PlainQa);
-  const retainPerturbed = await readRecords(file('retain_perturbed.jsonl'), PerturbedQa);
-  const holdoutRows = await readRecords(file(`holdout${nn}.jsonl`), PlainQa);
+  const forgetRows = await readRecords(required(`forget${nn}`), PlainQa);
+  const forgetPerturbed = await optional(
+    `forget${nn}_perturbed`,
+    PerturbedQa,
+    'forget items have no paraphrased/perturbed answers (no truth ratio)',
+  );
+  const retainRows = await readRecords(required(`retain${mm}`), PlainQa);
+  const retainPerturbed = await optional(
+    'retain_perturbed',
+    PerturbedQa,
+    'retain items have no perturbed answers (no retain truth ratio)',
+  );
+  const holdoutRows = await optional(`holdout${nn}`, PlainQa, 'no holdout split (no membership inference)');
+  const forgetPerturbedPath = tofuFile(dir, `forget${nn}_perturbed`) ?? '';
 
-  const expectedForget = (TOFU_FULL_ROWS * pct) / 100;
-  if (forgetRows.length !== expectedForget || retainRows.length !== TOFU_FULL_ROWS - expectedForget) {
-    throw new DataError(`TOFU ${split} has unexpected sizes`, {
-      where: dir,
-      expected: `${expectedForget} forget and ${TOFU_FULL_ROWS - expectedForget} retain rows`,
-      found: `${forgetRows.length} forget and ${retainRows.length} retain rows`,
-    });
-  }
-  if (forgetPerturbed.length !== forgetRows.length) {
-    throw new DataError(`forget${nn}_perturbed.jsonl does not match forget${nn}.jsonl`, {
-      where: file(`forget${nn}_perturbed.jsonl`),
+  if (forgetPerturbed.length > 0 && forgetPerturbed.length !== forgetRows.length) {
+    throw new DataError(`forget${nn}_perturbed does not match forget${nn}`, {
+      where: forgetPerturbedPath,
       expected: `${forgetRows.length} records`,
       found: `${forgetPerturbed.length}`,
     });
   }
   if (retainPerturbed.length > retainRows.length) {
-    throw new DataError('retain_perturbed.jsonl is longer than the retain split', {
-      where: file('retain_perturbed.jsonl'),
+    throw new DataError('retain_perturbed is longer than the retain split', {
+      where: tofuFile(dir, 'retain_perturbed'),
       expected: `at most ${retainRows.length} records`,
       found: `${retainPerturbed.length}`,
     });
   }
 
   const retainOffset = retainRows.length;
-  const forget: QaItem[] = forgetRows.map((r, i) =>
-    withPerturbations({ id: `tofu-${retainOffset + i}`, ...r.value }, forgetPerturbed[i], r.where),
-  );
+  const forget: QaItem[] = forgetRows.map((r, i) => {
+    const item = { id: `tofu-${retainOffset + i}`, ...r.value };
+    return forgetPerturbed.length > 0 ? withPerturbations(item, forgetPerturbed[i], r.where) : item;
+  });
   const retain: QaItem[] = retainRows.map((r) => ({ id: `tofu-${r.index}`, ...r.value }));
   for (const p of retainPerturbed)
     retain[p.index] = withPerturbations(retain[p.index], p, retainRows[p.index].where);
   const holdout: QaItem[] = holdoutRows.map((r) => ({ id: `tofu-holdout-${r.index}`, ...r.value }));
 
-  const realAuthors = await readRecords(file('real_authors.jsonl'), OptionsQa);
-  const realAuthorsPerturbed = await readRecords(file('real_authors_perturbed.jsonl'), WorldPerturbed);
-  const worldFacts = await readRecords(file('world_facts.jsonl'), OptionsQa);
-  const worldFactsPerturbed = await readRecords(file('world_facts_perturbed.jsonl'), WorldPerturbed);
+  const realWhy = 'no real-world control set of this kind';
+  const realAuthors = await optional('real_authors', OptionsQa, realWhy);
+  const realAuthorsPerturbed = await optional('real_authors_perturbed', WorldPerturbed, realWhy);
+  const worldFacts = await optional('world_facts', OptionsQa, realWhy);
+  const worldFactsPerturbed = await optional('world_facts_perturbed', WorldPerturbed, realWhy);
 
   const evalSets = emptyEval();
-  evalSets.qa.retainPerturbed = retain.slice(0, retainPerturbed.length);
-  evalSets.qa.realAuthors = worldQa(realAuthorsPerturbed, 'tofu-real-authors');
-  evalSets.qa.worldFacts = worldQa(worldFactsPerturbed, 'tofu-world-facts');
-  evalSets.mcq.realAuthors = worldMcq(realAuthors, 'tofu-real-authors');
-  evalSets.mcq.worldFacts = worldMcq(worldFacts, 'tofu-world-facts');
+  const put = <T>(group: Record<string, T[]>, name: string, items: T[]) => {
+    if (items.length > 0) group[name] = items;
+  };
+  put(evalSets.qa, 'retainPerturbed', retain.slice(0, retainPerturbed.length));
+  put(evalSets.qa, 'realAuthors', worldQa(realAuthorsPerturbed, 'tofu-real-authors'));
+  put(evalSets.qa, 'worldFacts', worldQa(worldFactsPerturbed, 'tofu-world-facts'));
+  put(evalSets.mcq, 'realAuthors', worldMcq(realAuthors, 'tofu-real-authors'));
+  put(evalSets.mcq, 'worldFacts', worldMcq(worldFacts, 'tofu-world-facts'));
+  const idkPath = tofuFile(dir, 'idontknow', ['.jsonl', '.txt']);
+  if (idkPath === undefined) warnings.push('no idontknow.jsonl: refusal-based methods (IDK) have no answers');
 
   const splits = { forget: emptySplit(), retain: emptySplit(), holdout: emptySplit() };
   splits.forget.qa = forget;
@@ -163,9 +216,10 @@ export async function loadTofu(dir: string, options: TofuOptions): Promise<Task>
     description: `TOFU ${split}: forget ${forget.length} QA (${pct}% of 200 fictitious authors), retain ${retain.length}, holdout ${holdout.length}`,
     splits,
     eval: evalSets,
-    idk: await readLines(file('idontknow.txt')),
+    idk: idkPath === undefined ? [] : await readRefusals(idkPath),
     meta: { source: 'tofu', split, license: 'MIT (c) 2024 CMU Locus Lab' },
   };
+  if (warnings.length > 0) task.warnings = warnings;
   validateTask(task);
   return task;
 }

@@ -4,19 +4,24 @@
  * gold standard: what unlearning should approach). Both are cached under a key hashing the
  * recipe, the task's data, the seed and the code version, and published atomically (built in a
  * temporary folder, then renamed), so later commands and concurrent runs reuse them safely.
+ * With `base`, both are fine-tuned from that HF folder with the fine-tuning recipe
+ * (DEFAULT_FINETUNE_RECIPE under the caller's overrides; LoRA when loraRank is set, merged at the
+ * end), and prepare.json records `mode: "fine-tune"` with only the keys that apply to it.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type TrainRecipe, TrainRecipeSchema } from '../config/train-config.ts';
-import { contentHash, type Task, taskHash } from '../data/index.ts';
+import { contentHash, requireForgetData, type Task, taskHash } from '../data/index.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { withLock } from '../io/lock.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { buildModel } from '../models/registry.ts';
+import { applyLora, mergeLora } from '../nn/lora.ts';
 import { Rng } from '../tensor/index.ts';
 import { splitExamples } from '../text/format.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
+import { activePromptFormat, DEFAULT_QA_TEMPLATE, keepChatTemplate } from '../text/template.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import type { Example } from '../train/batching.ts';
@@ -41,6 +46,47 @@ export const DEFAULT_PREPARE_RECIPE: Partial<TrainRecipe> = {
   weightDecay: 0.01,
 };
 
+/**
+ * The recipe for fine-tuning a pretrained base (`prepare --base`): TOFU's (Maini et al. 2024:
+ * AdamW, lr 1e-5, 5 epochs, effective batch 32, weight decay 0.01), not the from-scratch one.
+ */
+export const DEFAULT_FINETUNE_RECIPE: Partial<TrainRecipe> = {
+  epochs: 5,
+  batchSize: 8,
+  gradAccum: 4,
+  lr: 1e-5,
+  schedule: 'linear',
+  warmup: 0,
+  weightDecay: 0.01,
+};
+
+/** The recipe keys that mean something when fine-tuning (model shape and tokenizer do not). */
+const FINETUNE_KEYS = [
+  'context',
+  'steps',
+  'epochs',
+  'batchSize',
+  'gradAccum',
+  'lr',
+  'schedule',
+  'warmup',
+  'weightDecay',
+  'clip',
+  'trainOnly',
+  'loraRank',
+  'loraAlpha',
+  'loraTargets',
+  'loraDropout',
+] as const satisfies readonly (keyof TrainRecipe)[];
+
+/** The recipe as recorded: every key when training from scratch, the fine-tuning keys with a base. */
+export function recordedRecipe(recipe: TrainRecipe, base: string | null | undefined): Partial<TrainRecipe> {
+  if (!base) return recipe;
+  const out: Record<string, unknown> = {};
+  for (const k of FINETUNE_KEYS) if (recipe[k] !== undefined) out[k] = recipe[k];
+  return out as Partial<TrainRecipe>;
+}
+
 export interface PrepareOptions {
   task: Task;
   recipe?: Partial<TrainRecipe>;
@@ -64,8 +110,11 @@ export interface Prepared {
 export interface PrepareInfo {
   key: string;
   task: { name: string; hash: string };
-  recipe: TrainRecipe;
+  /** 'fine-tune' with a base (recipe: the fine-tuning keys only), else 'from-scratch'. */
+  mode: 'from-scratch' | 'fine-tune';
+  recipe: Partial<TrainRecipe>;
   seed: number;
+  /** The base folder, absolute. */
   base: string | null;
   version: number;
   target: { finalLoss: number; steps: number; seconds: number };
@@ -128,7 +177,20 @@ async function trainOne(
   progress: boolean,
 ) {
   const { model, tokenizer } = await init();
+  const lora = recipe.loraRank
+    ? applyLora(model, {
+        targets:
+          recipe.loraTargets ??
+          (model.modelType === 'gpt2' ? 'attn\\.c_attn$' : 'self_attn\\.(q|k|v|o)_proj$'),
+        rank: recipe.loraRank,
+        alpha: recipe.loraAlpha,
+        dropout: recipe.loraDropout,
+        seed,
+      })
+    : null;
+  const only = recipe.trainOnly ? new RegExp(recipe.trainOnly) : null;
   const r = await train(model, examples, {
+    trainable: lora ? lora.trainable : only ? (n: string) => only.test(n) : undefined,
     epochs: recipe.steps === undefined ? recipe.epochs : undefined,
     steps: recipe.steps,
     batchSize: recipe.batchSize,
@@ -146,17 +208,38 @@ async function trainOne(
     progress,
     label,
   });
+  if (lora) mergeLora(model);
   await savePretrained(out, model, tokenizer);
+  await keepChatTemplate(out);
   await rm(join(out, 'checkpoints'), { recursive: true, force: true });
   return { finalLoss: r.finalLoss, steps: r.steps, seconds: r.seconds, parameters: model.numParameters() };
 }
 
 export async function prepare(o: PrepareOptions): Promise<Prepared> {
-  const recipe = TrainRecipeSchema.parse({ ...DEFAULT_PREPARE_RECIPE, ...o.recipe });
+  requireForgetData(o.task, 'prepare');
+  const base = o.base ? resolve(o.base) : null;
+  const recipe = TrainRecipeSchema.parse({
+    ...(base ? DEFAULT_FINETUNE_RECIPE : DEFAULT_PREPARE_RECIPE),
+    ...o.recipe,
+  });
   const seed = o.seed ?? 0;
   const tHash = taskHash(o.task);
+  // A chat template changes every QA example, so it is part of the key (when one is active).
+  const fmt = activePromptFormat();
+  const promptKey = fmt.chat
+    ? { qa: fmt.qa, chat: fmt.chat.source }
+    : fmt.qa === DEFAULT_QA_TEMPLATE
+      ? null
+      : { qa: fmt.qa };
   const key = contentHash(
-    { recipe, task: tHash, seed, base: o.base ?? null, version: PREPARE_VERSION },
+    {
+      recipe: recordedRecipe(recipe, base),
+      task: tHash,
+      seed,
+      base,
+      version: PREPARE_VERSION,
+      ...(promptKey ? { prompt: promptKey } : {}),
+    },
     'prepare',
   ).slice(0, 16);
   const dir = join(o.cacheDir, 'models', key);
@@ -189,17 +272,18 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
     const work = join(o.cacheDir, 'models', `${key}.partial`);
     await mkdir(work, { recursive: true });
     let tokenizer: Tokenizer;
-    if (o.base) tokenizer = (await loadPretrained(o.base)).tokenizer;
+    const baseModel = base ? await loadPretrained(base) : null;
+    if (baseModel) tokenizer = baseModel.tokenizer;
     else
       tokenizer = trainByteLevelBpe(taskTexts(o.task), {
         vocabSize: recipe.vocabSize,
         specialTokens: SPECIALS,
       });
-    const maxLen = recipe.context;
+    const maxLen = baseModel ? Math.min(recipe.context, baseModel.model.maxPositions) : recipe.context;
     const forget = splitExamples(tokenizer, o.task.splits.forget, maxLen);
     const retain = splitExamples(tokenizer, o.task.splits.retain, maxLen);
     const init = async () => {
-      if (o.base) return loadPretrained(o.base);
+      if (base) return loadPretrained(base);
       const eos = tokenizer.tokenToId(SPECIALS[0])!;
       return { model: buildModel(modelConfig(recipe, tokenizer.vocabSize, eos), new Rng(seed)), tokenizer };
     };
@@ -213,9 +297,10 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
     const info: PrepareInfo = {
       key,
       task: { name: o.task.name, hash: tHash },
-      recipe,
+      mode: base ? 'fine-tune' : 'from-scratch',
+      recipe: recordedRecipe(recipe, base),
       seed,
-      base: o.base ?? null,
+      base,
       version: PREPARE_VERSION,
       target: { finalLoss: t.finalLoss, steps: t.steps, seconds: t.seconds },
       oracle: { finalLoss: or.finalLoss, steps: or.steps, seconds: or.seconds },

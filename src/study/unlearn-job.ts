@@ -8,11 +8,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { backend } from '../backend/index.ts';
-import { type Task, taskHash } from '../data/index.ts';
+import { requireForgetData, type Task, taskHash } from '../data/index.ts';
+import { absoluteTaskSpec } from '../data/resolve-task.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
+import { activePromptFormat, keepChatTemplate } from '../text/template.ts';
 import '../unlearn/methods/index.ts';
 import { unlearn } from '../unlearn/runner.ts';
 
@@ -40,9 +42,13 @@ export interface Manifest {
   format: 'lethe-unlearn/1';
   method: string;
   args: Record<string, unknown>;
+  /** spec with folders made absolute, so the manifest resolves from any working directory. */
   task: { spec: string; name: string; hash: string };
   seed: number;
+  /** The model unlearned from, absolute. */
   source: string;
+  /** How QA items were asked: the QA template, and the chat template's origin or null. */
+  prompt: { qa: string; chatTemplate: string | null };
   lethe: string;
   node: string;
   backend: string;
@@ -63,6 +69,7 @@ export function readManifest(dir: string): Manifest | null {
 
 export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
   const started = performance.now();
+  requireForgetData(job.task, 'unlearn');
   await rm(job.out, { recursive: true, force: true });
   await mkdir(job.out, { recursive: true });
   const { model, tokenizer } = await loadPretrained(job.model);
@@ -77,14 +84,16 @@ export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
     logFile: join(job.out, 'unlearn-log.jsonl'),
   });
   await savePretrained(job.out, model, tokenizer);
+  await keepChatTemplate(job.out);
   if (result.transform) await writeJsonAtomic(join(job.out, 'transform.json'), result.transform);
   const manifest: Manifest = {
     format: 'lethe-unlearn/1',
     method: result.method,
     args: result.args,
-    task: { spec: job.taskSpec, name: job.task.name, hash: taskHash(job.task) },
+    task: { spec: absoluteTaskSpec(job.taskSpec), name: job.task.name, hash: taskHash(job.task) },
     seed: job.seed,
-    source: job.model,
+    source: resolve(job.model),
+    prompt: { qa: activePromptFormat().qa, chatTemplate: activePromptFormat().chat?.from ?? null },
     lethe: pkg.version,
     node: process.version,
     backend: backend.name,

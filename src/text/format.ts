@@ -1,15 +1,17 @@
 /**
  * How lethe turns benchmark items into token sequences — one format everywhere (target and
  * oracle training, unlearning, evaluation), so a model is always asked the way it was taught.
- * QA: "Question: {q}\nAnswer:" then " {a}" and EOS, with the loss on the answer only.
+ * QA: the active prompt format's prompt (template.ts; by default "Question: {q}\nAnswer:") then
+ * its answer (by default " {a}") and EOS, with the loss on the answer only.
  */
 import type { QaItem, TextItem, TokenItem } from '../data/items.ts';
 import type { Split } from '../data/task.ts';
 import type { Example } from '../train/batching.ts';
+import { formatQaAnswer, formatQaPrompt } from './template.ts';
 import type { Tokenizer } from './tokenizer/tokenizer.ts';
 
-export const qaPrompt = (question: string): string => `Question: ${question}\nAnswer:`;
-export const qaAnswer = (answer: string): string => ` ${answer.trim()}`;
+export const qaPrompt = (question: string): string => formatQaPrompt(question);
+export const qaAnswer = (answer: string): string => formatQaAnswer(answer);
 
 /** Prompt + answer as an example scored on the answer (and EOS, when the tokenizer has one). */
 export function qaExample(tok: Tokenizer, question: string, answer: string, withEos = true): Example {

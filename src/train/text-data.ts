@@ -1,19 +1,24 @@
 /**
  * Training data from files: plain text (.txt, cut into token blocks for pretraining) or JSONL
- * lines of {"text"} (one example each) or {"prompt","answer"} (loss on the answer only).
+ * lines of {"text"} (one example each), {"prompt","answer"} (loss on the answer only) or
+ * {"question","answer"} (a QA pair asked through the QA prompt format, as tasks are trained).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { type ExampleLine, exampleLineSchema } from '../data/example-lines.ts';
 import { DataError } from '../errors.ts';
 import { readJsonl } from '../io/jsonl.ts';
+import { qaAnswer, qaPrompt } from '../text/format.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { chunkTokens, type Example } from './batching.ts';
 
-const LineSchema = z.union([
-  z.strictObject({ text: z.string() }),
-  z.strictObject({ prompt: z.string(), answer: z.string() }),
-]);
-export type TrainLine = z.infer<typeof LineSchema>;
+const LineSchema = exampleLineSchema(['text', 'prompt', 'question']);
+export type TrainLine = { text: string } | { prompt: string; answer: string };
+
+/** A {question, answer} line as the {prompt, answer} it is trained as. */
+function asPromptAnswer(l: ExampleLine): TrainLine {
+  if ('question' in l) return { prompt: qaPrompt(l.question), answer: qaAnswer(l.answer) };
+  return l as TrainLine;
+}
 
 export interface TextData {
   /** Raw texts, for tokenizer training. */
@@ -49,7 +54,7 @@ export async function readTrainingData(file: string): Promise<TextData> {
       },
     };
   }
-  const lines = await readJsonl(file, { schema: LineSchema });
+  const lines = (await readJsonl(file, { schema: LineSchema })).map(asPromptAnswer);
   return {
     texts: lines.map((l) => ('text' in l ? l.text : `${l.prompt}${l.answer}`)),
     toExamples: (tok, seqLen) =>

@@ -6,13 +6,14 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveTask } from '../../data/resolve-task.ts';
+import { resolveTask, TASK_SPEC_HELP } from '../../data/resolve-task.ts';
 import { ConfigError } from '../../errors.ts';
 import { readUnlearnManifest } from '../../eval/manifest.ts';
 import { EvalOptionsSchema } from '../../eval/options.ts';
 import { companionsFromManifest, requestedMetrics, runEval } from '../../eval/runner.ts';
 import { SUITE_NAMES } from '../../eval/suites.ts';
 import { summaryLines } from '../../eval/summary-text.ts';
+import { applyPromptFormat } from '../../text/template.ts';
 import { collect, intOption } from '../options.ts';
 
 interface EvalFlags {
@@ -29,6 +30,7 @@ interface EvalFlags {
   set?: string[];
   dataDir?: string;
   progress: boolean;
+  chatTemplate: boolean;
 }
 
 /** `key=value` pairs into evaluation options (numbers and booleans parsed), checked by the schema. */
@@ -51,10 +53,7 @@ export function registerEval(program: Command): void {
       'evaluate a model against the oracle and the target: forgetting, privacy, utility, efficiency',
     )
     .requiredOption('--model <dir>', 'model folder to evaluate (an unlearned folder, or any HF folder)')
-    .option(
-      '--task <spec>',
-      "task.json, synthetic[:tiny|demo|small|large], tofu:forget01|05|10, or extraction[:N]; default: the manifest's task, else synthetic",
-    )
+    .option('--task <spec>', `${TASK_SPEC_HELP}; default: the manifest's task, else synthetic`)
     .option('--suite <name>', `suite: ${SUITE_NAMES.join(', ')}`)
     .option('--metric <name>', 'a metric to run (repeatable; after the suite’s)', collect)
     .option(
@@ -75,8 +74,9 @@ export function registerEval(program: Command): void {
     )
     .option('--batch-size <n>', 'sequences per forward pass', intOption('--batch-size', 1))
     .option('--set <key=value>', 'an evaluation option, e.g. --set qaMaxNewTokens=32 (repeatable)', collect)
-    .option('--data-dir <dir>', 'folder with the staged benchmark data (default ../shared/datasets)')
+    .option('--data-dir <dir>', 'folder with staged benchmark data (default: $LETHE_DATA_DIR)')
     .option('--no-progress', 'no progress lines on stderr')
+    .option('--no-chat-template', "ask QA items without the model's chat template (tokenizer_config.json)")
     .action(async (f: EvalFlags) => {
       if (!f.suite && !f.metric?.length) {
         throw new ConfigError('lethe eval needs --suite or --metric', { expected: SUITE_NAMES.join(', ') });
@@ -103,6 +103,8 @@ export function registerEval(program: Command): void {
       }
       const taskSpec = f.task ?? readUnlearnManifest(model)?.task?.spec ?? 'synthetic';
       const task = await resolveTask(taskSpec, f.dataDir);
+      // Oracle and target are asked exactly as the evaluated model is.
+      applyPromptFormat({ qaTemplate: task.prompt?.qa, modelDir: model, chatTemplate: f.chatTemplate });
       if (f.progress) {
         process.stderr.write(
           `eval: task ${taskSpec}\neval: model ${model}\neval: oracle ${oracle ?? '(none)'}\neval: target ${target ?? '(none)'}\n`,

@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile } from '../../config/load.ts';
 import { TrainRecipeOverrides } from '../../config/train-config.ts';
-import { resolveTask } from '../../data/resolve-task.ts';
+import { absoluteTaskSpec, resolveTask, TASK_SPEC_HELP } from '../../data/resolve-task.ts';
 import { prepare } from '../../study/prepare.ts';
 import { runUnlearnJob } from '../../study/unlearn-job.ts';
+import { applyPromptFormat } from '../../text/template.ts';
 import { parseArgStrings } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
 
@@ -16,23 +17,23 @@ interface CommonFlags {
   cache: string;
   base?: string;
   dataDir?: string;
+  chatTemplate: boolean;
 }
-
-const TASK_HELP =
-  'task.json, synthetic[:tiny|demo|small|large], tofu:forget01|forget05|forget10, or extraction[:N]';
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option('--task <spec>', TASK_HELP, 'synthetic')
+    .option('--task <spec>', TASK_SPEC_HELP, 'synthetic')
     .option('--config <file>', 'training recipe for target and oracle (JSON, same keys as `lethe train`)')
     .option('--seed <n>', 'seed for data order, init and the method', intOption('--seed', 0), 0)
     .option('--cache <dir>', 'where prepared models are cached', '.lethe-cache')
     .option('--base <dir>', 'fine-tune this HF model folder instead of training from scratch')
-    .option('--data-dir <dir>', 'folder with the staged benchmark data (default ../shared/datasets)');
+    .option('--data-dir <dir>', 'folder with staged benchmark data (default: $LETHE_DATA_DIR)')
+    .option('--no-chat-template', "ask QA items without the model's chat template (tokenizer_config.json)");
 }
 
 async function prepared(f: CommonFlags) {
   const task = await resolveTask(f.task, f.dataDir);
+  applyPromptFormat({ qaTemplate: task.prompt?.qa, modelDir: f.base, chatTemplate: f.chatTemplate });
   const recipe = f.config ? readConfigFile(TrainRecipeOverrides, f.config) : {};
   const p = await prepare({ task, recipe, seed: f.seed, cacheDir: resolve(f.cache), base: f.base });
   return { task, p };
@@ -75,10 +76,15 @@ export function registerPrepare(program: Command): void {
       const { task, p } = f.model
         ? { task: await resolveTask(f.task, f.dataDir), p: null }
         : await prepared(f);
+      applyPromptFormat({
+        qaTemplate: task.prompt?.qa,
+        modelDir: f.model ?? p!.target,
+        chatTemplate: f.chatTemplate,
+      });
       const recorded = f.prepared ? (JSON.parse(f.prepared) as Record<string, unknown>) : null;
       const manifest = await runUnlearnJob({
         task,
-        taskSpec: f.task,
+        taskSpec: absoluteTaskSpec(f.task),
         method: f.method,
         args: parseArgStrings(f.arg ?? []),
         seed: f.seed,

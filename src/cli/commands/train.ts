@@ -16,6 +16,7 @@ import { applyLora, mergeLora } from '../../nn/lora.ts';
 import { modelConfig } from '../../study/prepare.ts';
 import { Rng } from '../../tensor/index.ts';
 import { loadPretrained, savePretrained } from '../../text/pretrained.ts';
+import { applyPromptFormat, keepChatTemplate } from '../../text/template.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../../text/tokenizer/train-bpe.ts';
 import { readTrainingData } from '../../train/text-data.ts';
@@ -75,7 +76,8 @@ export function registerTrain(program: Command): void {
     )
     .option('--lora-alpha <x>', 'LoRA scale numerator (default: rank)', numberOption('--lora-alpha', 0))
     .option('--lora-targets <regex>', 'modules to adapt (default: attention projections)')
-    .option('--lora-dropout <p>', 'LoRA input dropout', numberOption('--lora-dropout', 0));
+    .option('--lora-dropout <p>', 'LoRA input dropout', numberOption('--lora-dropout', 0))
+    .option('--no-chat-template', "with --model: ask {question} lines without the model's chat template");
   cmd.action(async (flags: Record<string, unknown>) => {
     const fromFile = flags.config ? readConfigFile(TrainRecipeOverrides, flags.config as string) : {};
     const overrides = Object.fromEntries(
@@ -91,6 +93,11 @@ export function registerTrain(program: Command): void {
       throw new ConfigError('give either steps or epochs, not both', { where: 'train recipe' });
     }
     const out = flags.out as string;
+    // {question} lines are asked as the fine-tuned model's chat template (if any) would ask them.
+    applyPromptFormat({
+      modelDir: flags.model as string | undefined,
+      chatTemplate: flags.chatTemplate !== false,
+    });
     const data = await readTrainingData(flags.data as string);
     let model: CausalLM;
     let tokenizer: Tokenizer;
@@ -152,6 +159,7 @@ export function registerTrain(program: Command): void {
     });
     if (lora) mergeLora(model);
     await savePretrained(out, model, tokenizer);
+    await keepChatTemplate(out);
     const summary = {
       out,
       steps: result.steps,
