@@ -362,7 +362,8 @@ export async function runStudy(
       oracle: { dir: shown(p.oracle), hash: hashes.oracle },
     };
     referenceSets.push(refSet);
-    const options = EvalOptionsSchema.parse({ seed, progress: false });
+    // Progress lines of the evaluation go to stderr (not part of any result or identity).
+    const options = EvalOptionsSchema.parse({ seed, progress: opts.progress !== false });
     const { progress: _progress, ...recordedOptions } = options;
     const identityOf = (model: string): EvalIdentity => ({
       model,
@@ -443,7 +444,8 @@ export async function runStudy(
         } else if (done) {
           say(`${run.id}: metrics or references changed, evaluating again (unlearned model kept)`);
         }
-        say(`${run.id}: evaluating`);
+        // One model's share of the reference evaluation is what a run's evaluation costs, roughly.
+        say(`${run.id}: evaluating (about ${Math.max(1, Math.round(refs.seconds / 2))} s)`);
         results = await clock.time('evaluation', async () =>
           evaluate({
             task,
