@@ -100,6 +100,8 @@ export interface EvalIdentity {
   suite: string | null;
   options: Record<string, unknown>;
   code: string;
+  /** Example generations per split kept beside the results (the reference cache holds them). */
+  examples?: number;
 }
 
 export const runKey = (id: RunIdentity): string => contentHash(id, 'lethe-run-v1');

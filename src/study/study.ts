@@ -381,7 +381,7 @@ export async function runStudy(
       oracleEval ??= await loadEvaluator(p.oracle, 'oracle', options);
       return oracleEval;
     };
-    const refIdentity = identityOf(hashes.target);
+    const refIdentity = { ...identityOf(hashes.target), examples: study.examples };
     let refs = readReferenceEval(cacheDir, refIdentity);
     if (refs) say(`seed ${seed}: target and oracle evaluated earlier, reusing`);
     else {

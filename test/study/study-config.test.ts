@@ -67,7 +67,8 @@ async function failure(name: string, study: Record<string, unknown>): Promise<st
   assert.notEqual(message, '', `${name}: the study was accepted`);
   assert.ok(message.includes(path), `${message} names the file`);
   assert.ok(!existsSync(cache), 'nothing was prepared');
-  assert.ok(performance.now() - started < 10_000, 'fails in seconds');
+  // Seconds of CPU; the wall-clock bound leaves room for a busy machine.
+  assert.ok(performance.now() - started < 30_000, 'fails in seconds');
   return message;
 }
 

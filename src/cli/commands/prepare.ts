@@ -12,7 +12,7 @@ import { ConfigError } from '../../errors.ts';
 import { watchParent } from '../../study/child.ts';
 import { prepare } from '../../study/prepare.ts';
 import { checkRecipe } from '../../study/study-config.ts';
-import { runUnlearnJob } from '../../study/unlearn-job.ts';
+import { checkUnlearnOut, runUnlearnJob } from '../../study/unlearn-job.ts';
 import '../../unlearn/methods/index.ts';
 import { getMethod } from '../../unlearn/registry.ts';
 import { parseArgStrings, resolveArgs } from '../../unlearn/runner.ts';
@@ -96,6 +96,7 @@ export function registerPrepare(program: Command): void {
       const args = parseArgStrings(f.arg ?? []);
       resolveArgs(getMethod(f.method), args);
       let recorded: Record<string, unknown> | null = null;
+      checkUnlearnOut(resolve(f.out), f.model && resolve(f.model));
       if (f.prepared) {
         try {
           recorded = JSON.parse(f.prepared) as Record<string, unknown>;
