@@ -1,11 +1,11 @@
 /**
  * `lethe bench --config study.json` (a whole study) and `lethe report runs/<study>` (re-render).
  * The study is checked whole before any work; with --json the result is one JSON object on stdout
- * (progress stays on stderr).
+ * (progress stays on stderr). The report code (vega) is loaded only when a report is rendered, so
+ * the other commands — each unlearning child of a study among them — start faster.
  */
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { renderLeaderboardText, renderReport, reportCommand } from '../../report/index.ts';
 import { checkStudy, readStudy, runStudy } from '../../study/study.ts';
 import '../../unlearn/methods/index.ts';
 
@@ -33,6 +33,7 @@ export function registerBench(program: Command): void {
         return;
       }
       const { dir, summary } = await runStudy(checked);
+      const { renderLeaderboardText, renderReport } = await import('../../report/index.ts');
       const files = await renderReport(summary, dir);
       if (f.json) {
         process.stdout.write(
@@ -48,6 +49,7 @@ export function registerBench(program: Command): void {
     .description('re-render a study report from its summary.json (no models needed)')
     .argument('<dir>', 'study folder (runs/<study>) or its summary.json')
     .action(async (dir: string) => {
+      const { reportCommand } = await import('../../report/index.ts');
       const paths = await reportCommand(dir);
       for (const p of paths) process.stdout.write(`${shown(p)}\n`);
     });
