@@ -37,7 +37,11 @@ export const StudySchema = z.strictObject({
   task: z.string().default('synthetic'),
   /** Overrides of the target/oracle training recipe (as `lethe prepare --config`). */
   recipe: TrainRecipeOverrides.optional(),
-  seeds: z.array(z.number().int()).min(1).default([0]),
+  seeds: z
+    .array(z.number().int())
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'each seed once')
+    .default([0]),
   suites: z.array(z.string()).min(1).default(['tofu', 'muse', 'privacy']),
   /** Extra metric names evaluated besides the suites. */
   metrics: z.array(z.string()).default([]),

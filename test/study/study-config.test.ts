@@ -113,6 +113,14 @@ test('bad argument values, grid values, methods, suites, metrics, tasks and reci
     /recipe\.lr/,
   );
   assert.match(await failure('recipe-key', { recipe: { layerz: 2 }, methods: [{ method: 'ga' }] }), /layerz/);
+  assert.match(
+    await failure('seeds', { seeds: [0, 1, 0], methods: [{ method: 'ga' }] }),
+    /seeds[\s\S]*each seed once/,
+  );
+  assert.match(
+    await failure('grid-key', { methods: [{ method: 'ga', grid: { lrr: [1e-4] } }] }),
+    /methods\[0\] \(ga\): grid\.lrr\[0\]/,
+  );
 });
 
 test('bad study files name the file and the key', () => {
