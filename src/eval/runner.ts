@@ -48,7 +48,15 @@ export type ModelSource =
       transform?: InputTransform | null;
       manifest?: UnlearnManifest | null;
       dir?: string | null;
-    };
+    }
+  /** A model already loaded for evaluation; its caches are kept (a study passes one oracle to every run). */
+  | { evaluator: ModelEval };
+
+/** A role's results computed earlier for the same models, task, metrics and options (a study's cache). */
+export interface ReusedRole {
+  info: ModelInfo;
+  metrics: Record<string, MetricEntry['unlearned']>;
+}
 
 export interface EvaluateRequest {
   task: Task;
@@ -62,6 +70,12 @@ export interface EvaluateRequest {
   oracle?: ModelSource | null;
   target?: ModelSource | null;
   options?: EvalOptionsInput;
+  /**
+   * Oracle or target results to reuse instead of running that role's metrics again. A reused
+   * target need not be given at all; a reused oracle is still loaded when given, since the other
+   * models' oracle-relative metrics read it.
+   */
+  reuse?: Partial<Record<'oracle' | 'target', ReusedRole>>;
 }
 
 export const CLOSENESS_DEFINITION =
@@ -94,6 +108,7 @@ export function companionsFromManifest(dir: string): { oracle?: string; target?:
 }
 
 async function load(src: ModelSource, label: string, options: EvalOptions): Promise<ModelEval> {
+  if ('evaluator' in src) return src.evaluator;
   if ('model' in src) {
     return new ModelEval({ label, options, ...src });
   }
@@ -154,13 +169,18 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
     const t0 = performance.now();
     // The same folder (or in-memory model) in two roles is loaded once and shares its caches.
     const same = (Object.entries(loaded) as [ModelRole, ModelEval][]).find(([, me]) =>
-      'model' in src ? me.model === src.model : me.dir !== null && resolve(me.dir) === resolve(src.dir),
+      'evaluator' in src
+        ? me === src.evaluator
+        : 'model' in src
+          ? me.model === src.model
+          : me.dir !== null && resolve(me.dir) === resolve(src.dir),
     );
     if (same) {
       notes.push(`the ${role} model is the ${same[0]} model (${same[1].dir ?? 'in memory'})`);
       loaded[role] = same[1];
     } else {
-      say(`loading the ${role} model${'dir' in src && src.dir ? ` from ${src.dir}` : ''}`);
+      if (!('evaluator' in src))
+        say(`loading the ${role} model${'dir' in src && src.dir ? ` from ${src.dir}` : ''}`);
       loaded[role] = await load(src, role === 'unlearned' ? 'model' : role, options);
     }
     timings.models[role] = { loadSeconds: (performance.now() - t0) / 1000, metrics: {} };
@@ -188,7 +208,12 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
     const m = getMetric(name);
     metrics[name] = { direction: m.direction, summary: m.summary, unlearned: { skipped: 'not run' } };
   }
+  for (const [role, reused] of Object.entries(req.reuse ?? {}) as ['oracle' | 'target', ReusedRole][]) {
+    for (const name of names)
+      metrics[name][role] = reused.metrics[name] ?? { skipped: 'not in the reused results' };
+  }
   for (const [role, me] of Object.entries(loaded) as [ModelRole, ModelEval][]) {
+    if (role !== 'unlearned' && req.reuse?.[role]) continue;
     const ctxBase = {
       task: req.task,
       role,
@@ -206,9 +231,10 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   }
 
   let close: EvalResults['closeness'];
-  if (!oracle || !loaded.target) {
+  const hasTarget = loaded.target !== undefined || req.reuse?.target !== undefined;
+  if (!oracle || !hasTarget) {
     close = {
-      skipped: `needs both the oracle and the target (missing: ${[!oracle && 'oracle', !loaded.target && 'target'].filter(Boolean).join(', ')})`,
+      skipped: `needs both the oracle and the target (missing: ${[!oracle && 'oracle', !hasTarget && 'target'].filter(Boolean).join(', ')})`,
     };
   } else {
     const value = (r: MetricEntry['unlearned'] | undefined) => (r && 'value' in r ? r.value : null);
@@ -231,6 +257,9 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   const models = Object.fromEntries(
     (Object.entries(loaded) as [ModelRole, ModelEval][]).map(([role, me]) => [role, modelInfo(me)]),
   ) as EvalResults['models'];
+  for (const [role, reused] of Object.entries(req.reuse ?? {}) as ['oracle' | 'target', ReusedRole][]) {
+    models[role] = reused.info;
+  }
   timings.seconds = (performance.now() - started) / 1000;
   return {
     format: RESULTS_FORMAT,

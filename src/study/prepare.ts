@@ -2,11 +2,12 @@
  * `lethe prepare`: the two models every study is graded with — the **target**, trained on
  * forget ∪ retain, and the **oracle**, trained on retain only with the same recipe and seed (the
  * gold standard: what unlearning should approach). Both are cached under a key hashing the
- * recipe, the task's data, the seed and the code version, and published atomically (built in a
+ * recipe, the task's data, the seed and lethe's version, and published atomically (built in a
  * temporary folder, then renamed), so later commands and concurrent runs reuse them safely.
  * With `base`, both are fine-tuned from that HF folder with the fine-tuning recipe
  * (DEFAULT_FINETUNE_RECIPE under the caller's overrides; LoRA when loraRank is set, merged at the
  * end), and prepare.json records `mode: "fine-tune"` with only the keys that apply to it.
+ * prepare.json records each model's hash (identity.ts) and its real training cost.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -26,6 +27,7 @@ import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import type { Example } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
+import { LETHE_VERSION, modelHash } from './identity.ts';
 
 /** Bump when a change to lethe alters what prepare produces. */
 export const PREPARE_VERSION = 1;
@@ -107,6 +109,18 @@ export interface Prepared {
   info: PrepareInfo;
 }
 
+/** What training one model cost: wall time, optimizer steps, tokens and 6·N·tokens FLOPs. */
+export interface TrainingCost {
+  finalLoss: number;
+  steps: number;
+  seconds: number;
+  /** Tokens run through forward and backward passes (absent in caches written before it was kept). */
+  tokens?: number;
+  flops?: number;
+}
+
+export const TRAINING_FLOPS_FORMULA = '6·N·tokens (forward + backward, N parameters)';
+
 export interface PrepareInfo {
   key: string;
   task: { name: string; hash: string };
@@ -117,9 +131,12 @@ export interface PrepareInfo {
   /** The base folder, absolute. */
   base: string | null;
   version: number;
-  target: { finalLoss: number; steps: number; seconds: number };
-  oracle: { finalLoss: number; steps: number; seconds: number };
+  lethe?: string;
+  target: TrainingCost;
+  oracle: TrainingCost;
   parameters: number;
+  /** modelHash() of each folder (absent in caches written before it was kept). */
+  hashes?: { target: string; oracle: string };
 }
 
 /** Every text a task holds, for training its tokenizer. */
@@ -212,7 +229,27 @@ async function trainOne(
   await savePretrained(out, model, tokenizer);
   await keepChatTemplate(out);
   await rm(join(out, 'checkpoints'), { recursive: true, force: true });
-  return { finalLoss: r.finalLoss, steps: r.steps, seconds: r.seconds, parameters: model.numParameters() };
+  const n = model.numParameters();
+  return {
+    finalLoss: r.finalLoss,
+    steps: r.steps,
+    seconds: r.seconds,
+    tokens: r.tokens,
+    flops: 6 * n * r.tokens,
+    parameters: n,
+  };
+}
+
+const cost = (c: TrainingCost): TrainingCost => ({
+  finalLoss: c.finalLoss,
+  steps: c.steps,
+  seconds: c.seconds,
+  ...(c.tokens === undefined ? {} : { tokens: c.tokens, flops: c.flops }),
+});
+
+/** The target's and oracle's model hashes: from prepare.json, or computed for an older cache. */
+export function preparedHashes(p: Prepared): { target: string; oracle: string } {
+  return p.info.hashes ?? { target: modelHash(p.target), oracle: modelHash(p.oracle) };
 }
 
 export async function prepare(o: PrepareOptions): Promise<Prepared> {
@@ -238,6 +275,7 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
       seed,
       base,
       version: PREPARE_VERSION,
+      lethe: LETHE_VERSION,
       ...(promptKey ? { prompt: promptKey } : {}),
     },
     'prepare',
@@ -302,9 +340,11 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
       seed,
       base,
       version: PREPARE_VERSION,
-      target: { finalLoss: t.finalLoss, steps: t.steps, seconds: t.seconds },
-      oracle: { finalLoss: or.finalLoss, steps: or.steps, seconds: or.seconds },
+      lethe: LETHE_VERSION,
+      target: cost(t),
+      oracle: cost(or),
       parameters: t.parameters,
+      hashes: { target: modelHash(join(work, 'target')), oracle: modelHash(join(work, 'oracle')) },
     };
     await writeJsonAtomic(join(work, 'prepare.json'), info);
     await rename(work, dir);

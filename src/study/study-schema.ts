@@ -8,6 +8,36 @@ import { z } from 'zod';
 /** A metric value; null means not applicable or skipped (the reason is in `notes`). */
 const Value = z.number().nullable();
 
+/** A model a row was graded against: its folder (relative to where lethe ran) and modelHash(). */
+const ModelRef = z.strictObject({ dir: z.string(), hash: z.string() });
+
+/** The target/oracle pair of one seed (the prepare cache key names the pair). */
+export const ReferenceSetSchema = z.strictObject({
+  seed: z.number().int(),
+  prepareKey: z.string(),
+  target: ModelRef,
+  oracle: ModelRef,
+});
+export type ReferenceSet = z.infer<typeof ReferenceSetSchema>;
+
+/** What training a reference model really cost (prepare.json); tokens/FLOPs null when not recorded. */
+export const TrainingCostSchema = z.strictObject({
+  seconds: z.number().nonnegative(),
+  steps: z.number().int().nonnegative(),
+  tokens: z.number().nonnegative().nullable(),
+  flops: z.number().nonnegative().nullable(),
+  flopsFormula: z.string(),
+  finalLoss: z.number().nullable(),
+});
+
+/** Wall time of one `lethe bench` invocation by phase (reused work costs nothing). */
+export const WallTimeSchema = z.strictObject({
+  training: z.number().nonnegative(),
+  unlearning: z.number().nonnegative(),
+  evaluation: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+});
+
 export const ColumnSchema = z.strictObject({
   /** Key into RunRow.metrics. */
   key: z.string(),
@@ -55,24 +85,55 @@ export const RunRowSchema = z.strictObject({
   ),
   trainableParameters: z.number().int().nonnegative(),
   timings: z.strictObject({ seconds: z.number().nonnegative(), peakRssMb: z.number().nonnegative() }),
+  /** The target and oracle this row was graded against (the pair of its seed). */
+  gradedAgainst: ReferenceSetSchema.optional(),
+  /** Reference rows only: what training this model cost. */
+  training: TrainingCostSchema.optional(),
 });
 export type RunRow = z.infer<typeof RunRowSchema>;
 
-export const SummarySchema = z.strictObject({
-  format: z.literal('lethe-study/1'),
-  study: z.strictObject({
-    name: z.string(),
-    task: z.strictObject({ spec: z.string(), name: z.string(), hash: z.string() }),
-    suites: z.array(z.string()),
-    seeds: z.array(z.number().int()),
-    lethe: z.string(),
-    node: z.string(),
-    description: z.string().optional(),
-  }),
-  columns: z.array(ColumnSchema),
-  references: z.strictObject({ target: RunRowSchema, oracle: RunRowSchema }),
-  runs: z.array(RunRowSchema),
-});
+export const SummarySchema = z
+  .strictObject({
+    format: z.literal('lethe-study/1'),
+    study: z.strictObject({
+      name: z.string(),
+      task: z.strictObject({ spec: z.string(), name: z.string(), hash: z.string() }),
+      suites: z.array(z.string()),
+      seeds: z.array(z.number().int()),
+      lethe: z.string(),
+      node: z.string(),
+      description: z.string().optional(),
+      /** Metric names evaluated (suites expanded, extra metrics after). */
+      metrics: z.array(z.string()).optional(),
+      /** lethe's version plus a hash of the result-deciding sources (identity.ts). */
+      code: z.string().optional(),
+      /** The target/oracle pair of each seed; every row names the one it was graded against. */
+      references: z.array(ReferenceSetSchema).optional(),
+      /** This invocation's wall time by phase, in seconds. */
+      wallTime: WallTimeSchema.optional(),
+    }),
+    columns: z.array(ColumnSchema),
+    references: z.strictObject({ target: RunRowSchema, oracle: RunRowSchema }),
+    runs: z.array(RunRowSchema),
+  })
+  .superRefine((s, ctx) => {
+    // A leaderboard never mixes rows graded against different references: each row names the
+    // pair of its seed, exactly.
+    const sets = s.study.references;
+    if (!sets) return;
+    const flat = (r: ReferenceSet) =>
+      [r.seed, r.prepareKey, r.target.dir, r.target.hash, r.oracle.dir, r.oracle.hash].join('\n');
+    const bySeed = new Map(sets.map((r) => [r.seed, flat(r)]));
+    for (const [i, row] of s.runs.entries()) {
+      if (!row.gradedAgainst || flat(row.gradedAgainst) !== bySeed.get(row.seed)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['runs', i, 'gradedAgainst'],
+          message: `run ${row.id} was not graded against the study's target and oracle of seed ${row.seed}`,
+        });
+      }
+    }
+  });
 export type Summary = z.infer<typeof SummarySchema>;
 
 /** The leaderboard columns, in order (the runner fills these metric keys). */

@@ -5,94 +5,51 @@
  * runs/<study>/ — one folder per run (model, manifest.json, results.json), results.jsonl,
  * summary.json (the CLI renders the report from it with src/report).
  *
- * Resumable: a run whose results.json exists and validates is skipped; a run killed midway has no
- * results.json (and its model folder no manifest) and is redone from the start, which gives the
- * same bytes as an uninterrupted run. Nothing finished is ever rewritten.
+ * The whole study is checked before any work (study-config.ts). Work is keyed by everything
+ * that changes its result (identity.ts): an unlearned model by the task data, the target's model
+ * hash, the method, its resolved arguments, the seed and the code version (recorded in its
+ * manifest); a run's results by that, the oracle's and target's hashes, the metric names and the
+ * evaluation options (evaluation.json beside results.json). Change any and the affected work is
+ * redone — only the evaluation when only the metrics changed. The target and oracle are evaluated
+ * once per study (reference-eval.ts, cached on disk) and every run reuses that; the oracle stays
+ * loaded so its scoring is shared by every run's oracle-relative metrics.
+ *
+ * Resumable: a run killed midway has no manifest or no evaluation.json and is redone from the
+ * start, which gives the same bytes as an uninterrupted run. Every output path stays inside the
+ * study folder.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { readConfigFile } from '../config/load.ts';
-import { TrainRecipeOverrides } from '../config/train-config.ts';
-import { contentHash, type Task, taskHash } from '../data/index.ts';
-import { resolveTask } from '../data/resolve-task.ts';
-import { ConfigError, LetheError } from '../errors.ts';
-import { type EvalResults, evaluate, readResults, writeResults } from '../eval/index.ts';
+import { type Task, taskHash } from '../data/index.ts';
+import { LetheError } from '../errors.ts';
+import { type EvalResults, evaluate, ModelEval, readResults, writeResults } from '../eval/index.ts';
+import { readModelTransform, readUnlearnManifest } from '../eval/manifest.ts';
+import { EvalOptionsSchema } from '../eval/options.ts';
+import type { ReusedRole } from '../eval/runner.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { qaPrompt } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
-import { type Prepared, prepare } from './prepare.ts';
-import { LEADERBOARD, type RunRow, type Summary, SummarySchema } from './study-schema.ts';
+import { spawnTied } from './child.ts';
+import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from './identity.ts';
+import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
+import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
+import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
+import { LEADERBOARD, type ReferenceSet, type RunRow, type Summary, SummarySchema } from './study-schema.ts';
 import { type Manifest, readManifest } from './unlearn-job.ts';
 
-const MethodEntry = z.strictObject({
-  method: z.string(),
-  /** Fixed arguments. */
-  args: z.record(z.string(), z.unknown()).default({}),
-  /** Arguments to sweep: every combination is one run. */
-  grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
-  /** Shown in the report instead of the generated label. */
-  label: z.string().optional(),
-});
-
-export const StudySchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (it names a folder)'),
-  description: z.string().optional(),
-  task: z.string().default('synthetic'),
-  /** Overrides of the target/oracle training recipe (as `lethe prepare --config`). */
-  recipe: TrainRecipeOverrides.optional(),
-  seeds: z.array(z.number().int()).min(1).default([0]),
-  suites: z.array(z.string()).min(1).default(['tofu', 'muse', 'privacy']),
-  /** Extra metric names evaluated besides the suites. */
-  metrics: z.array(z.string()).default([]),
-  methods: z.array(MethodEntry).min(1),
-  /** Example generations per split shown in the report. */
-  examples: z.number().int().nonnegative().default(3),
-  cache: z.string().default('.lethe-cache'),
-  out: z.string().default('runs'),
-  dataDir: z.string().optional(),
-});
-export type Study = z.infer<typeof StudySchema>;
-
-interface PlannedRun {
-  id: string;
-  method: string;
-  args: Record<string, unknown>;
-  seed: number;
-  label: string;
-}
-
-/** Every method × grid combination × seed, with stable ids. */
-export function planRuns(study: Study): PlannedRun[] {
-  const runs: PlannedRun[] = [];
-  for (const entry of study.methods) {
-    getMethod(entry.method); // unknown names fail before any work
-    let combos: Record<string, unknown>[] = [{}];
-    for (const [key, values] of Object.entries(entry.grid)) {
-      combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
-    }
-    for (const combo of combos) {
-      const args = { ...entry.args, ...combo };
-      const shown = Object.entries(combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-      for (const seed of study.seeds) {
-        const hash = contentHash({ method: entry.method, args }, 'run').slice(0, 8);
-        runs.push({
-          id: `${entry.method}-${hash}-s${seed}`,
-          method: entry.method,
-          args,
-          seed,
-          label: [entry.label ?? entry.method, ...shown].join(' '),
-        });
-      }
-    }
-  }
-  return runs;
-}
+export {
+  type CheckedStudy,
+  checkStudy,
+  type PlannedRun,
+  planRuns,
+  readStudy,
+  type Study,
+  StudySchema,
+} from './study-config.ts';
 
 const metricValue = (
   r: EvalResults,
@@ -226,9 +183,12 @@ function referenceRow(
   r: EvalResults,
   examples: RunRow['examples'],
   seed: number,
-  seconds: number,
+  p: Prepared,
+  gradedAgainst: ReferenceSet,
 ): RunRow {
   const { metrics, notes } = leaderboardMetrics(r, id);
+  const cost = p.info[id];
+  const seconds = cost.seconds;
   metrics.seconds = seconds;
   metrics.peakRssMb = null;
   return {
@@ -246,6 +206,15 @@ function referenceRow(
     examples,
     trainableParameters: 0,
     timings: { seconds, peakRssMb: 0 },
+    gradedAgainst,
+    training: {
+      seconds,
+      steps: cost.steps,
+      tokens: cost.tokens ?? null,
+      flops: cost.flops ?? null,
+      flopsFormula: TRAINING_FLOPS_FORMULA,
+      finalLoss: Number.isFinite(cost.finalLoss) ? cost.finalLoss : null,
+    },
   };
 }
 
@@ -259,6 +228,7 @@ async function unlearnInChild(
   p: Prepared,
   out: string,
   base: string,
+  key: string,
 ): Promise<Manifest> {
   const cli = fileURLToPath(new URL('../../bin/lethe.js', import.meta.url));
   const args = [
@@ -277,13 +247,10 @@ async function unlearnInChild(
   ];
   for (const [k, v] of Object.entries(run.args)) args.push('--arg', `${k}=${JSON.stringify(v)}`);
   if (study.dataDir) args.push('--data-dir', study.dataDir);
-  args.push('--prepared', JSON.stringify({ key: p.key, oracle: p.oracle, target: p.target }));
-  const code = await new Promise<number | null>((done) => {
-    const child = spawn(process.execPath, args, { cwd: base, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', (c) => done(c));
-  });
+  args.push('--prepared', JSON.stringify({ key: p.key, oracle: p.oracle, target: p.target, runKey: key }));
+  const code = await spawnTied(args, base);
   const manifest = readManifest(out);
-  if (code !== 0 || !manifest) {
+  if (code !== 0 || !manifest || manifest.extra.runKey !== key) {
     throw new LetheError(`unlearning run ${run.id} failed (exit code ${code})`, {
       where: out,
       hint: `rerun it alone: node bin/lethe.js ${args.slice(1).join(' ')}`,
@@ -292,75 +259,217 @@ async function unlearnInChild(
   return manifest;
 }
 
+/** Where a study's evaluation of a run records what it was computed from (written after results.json). */
+const EVALUATION_FILE = 'evaluation.json';
+
+interface Evaluation {
+  key: string;
+  identity: EvalIdentity;
+  gradedAgainst: ReferenceSet;
+}
+
+function readEvaluation(runDir: string): Evaluation | null {
+  try {
+    return JSON.parse(readFileSync(join(runDir, EVALUATION_FILE), 'utf8')) as Evaluation;
+  } catch {
+    return null;
+  }
+}
+
+/** Wall-clock seconds spent in each phase by this invocation. */
+class PhaseClock {
+  readonly spent = { training: 0, unlearning: 0, evaluation: 0 };
+  private readonly started = performance.now();
+  async time<T>(phase: keyof PhaseClock['spent'], work: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.spent[phase] += (performance.now() - t0) / 1000;
+    }
+  }
+  wallTime() {
+    const r = (x: number) => Number(x.toFixed(3));
+    return {
+      training: r(this.spent.training),
+      unlearning: r(this.spent.unlearning),
+      evaluation: r(this.spent.evaluation),
+      total: r((performance.now() - this.started) / 1000),
+    };
+  }
+}
+
 export interface StudyResult {
   dir: string;
   summary: Summary;
 }
 
+/** Load a prepared model for evaluation, kept for the whole seed so its scoring caches are shared. */
+async function loadEvaluator(
+  dir: string,
+  label: string,
+  options: ReturnType<typeof EvalOptionsSchema.parse>,
+) {
+  const { model, tokenizer } = await loadPretrained(dir);
+  const manifest = readUnlearnManifest(dir);
+  const transform = readModelTransform(dir, manifest);
+  return new ModelEval({ label, model, tokenizer, transform, manifest, dir, options });
+}
+
+const roleOf = (
+  r: EvalResults,
+  role: 'unlearned' | 'oracle',
+  examples: RunRow['examples'],
+): ReferenceRole => ({
+  info: r.models[role]!,
+  metrics: Object.fromEntries(r.metricNames.map((n) => [n, r.metrics[n][role] ?? { skipped: 'not run' }])),
+  examples,
+});
+
 export async function runStudy(
-  study: Study,
+  input: Study | CheckedStudy,
   opts: { progress?: boolean; baseDir?: string } = {},
 ): Promise<StudyResult> {
+  const clock = new PhaseClock();
+  const checked = 'runs' in input ? input : await checkStudy(input);
+  const { study, task, recipe } = checked;
   const base = opts.baseDir ?? process.cwd();
-  const dir = resolve(base, study.out, study.name);
+  const runsRoot = resolve(base, study.out);
+  const dir = inside(runsRoot, study.name, `study "${study.name}"`);
+  const cacheDir = resolve(base, study.cache);
+  const shown = (p: string) => relative(base, p) || '.';
   const say = (m: string) => opts.progress !== false && process.stderr.write(`bench: ${m}\n`);
   await mkdir(join(dir, 'runs'), { recursive: true });
-  const task = await resolveTask(study.task, study.dataDir);
-  const plan = planRuns(study);
+  const plan = checked.runs;
+  const { suite, extra, names } = checked.metrics;
+  const code = codeVersion();
+  const tHash = taskHash(task);
   say(`${study.name}: ${plan.length} runs of ${study.methods.length} methods on ${task.name}`);
-  const suite = study.suites.length === 1 ? study.suites[0] : undefined;
-  const metricNames = async () => {
-    const { suiteMetrics } = await import('../eval/index.ts');
-    return [...new Set([...study.suites.flatMap((s) => suiteMetrics(s)), ...study.metrics])];
-  };
-  const names = suite ? study.metrics : await metricNames();
   const rows: RunRow[] = [];
+  const referenceSets: ReferenceSet[] = [];
   let references: Summary['references'] | null = null;
   const resultsLines: string[] = [];
   for (const seed of study.seeds) {
-    const p = await prepare({
-      task,
-      recipe: study.recipe,
-      seed,
-      cacheDir: resolve(base, study.cache),
-      progress: opts.progress,
-    });
+    const p = await clock.time('training', () =>
+      prepare({ task, recipe, seed, cacheDir, progress: opts.progress }),
+    );
     say(`seed ${seed}: target and oracle ${p.reused ? 'reused' : 'trained'} (${p.key})`);
+    const hashes = preparedHashes(p);
+    const refSet: ReferenceSet = {
+      seed,
+      prepareKey: p.key,
+      target: { dir: shown(p.target), hash: hashes.target },
+      oracle: { dir: shown(p.oracle), hash: hashes.oracle },
+    };
+    referenceSets.push(refSet);
+    // Progress lines of the evaluation go to stderr (not part of any result or identity).
+    const options = EvalOptionsSchema.parse({ seed, progress: opts.progress !== false });
+    const { progress: _progress, ...recordedOptions } = options;
+    const identityOf = (model: string): EvalIdentity => ({
+      model,
+      oracle: hashes.oracle,
+      target: hashes.target,
+      task: tHash,
+      metrics: names,
+      suite: suite ?? null,
+      options: recordedOptions,
+      code,
+    });
+    // The oracle is loaded once for the seed, when some evaluation first needs it.
+    let oracleEval: ModelEval | null = null;
+    const oracle = async () => {
+      oracleEval ??= await loadEvaluator(p.oracle, 'oracle', options);
+      return oracleEval;
+    };
+    const refIdentity = { ...identityOf(hashes.target), examples: study.examples };
+    let refs = readReferenceEval(cacheDir, refIdentity);
+    if (refs) say(`seed ${seed}: target and oracle evaluated earlier, reusing`);
+    else {
+      refs = await clock.time('evaluation', async () => {
+        say(`seed ${seed}: evaluating the target and the oracle (once for the whole study)`);
+        const t0 = performance.now();
+        const r = await evaluate({
+          task,
+          taskSpec: study.task,
+          suite,
+          metrics: extra,
+          model: { dir: p.target },
+          oracle: { evaluator: await oracle() },
+          options,
+        });
+        return writeReferenceEval(cacheDir, refIdentity, {
+          target: roleOf(r, 'unlearned', await examplesOf(p.target, task, study.examples)),
+          oracle: roleOf(r, 'oracle', await examplesOf(p.oracle, task, study.examples)),
+          seconds: (performance.now() - t0) / 1000,
+        });
+      });
+    }
+    const reuse: Record<'oracle' | 'target', ReusedRole> = {
+      oracle: { info: refs.oracle.info, metrics: refs.oracle.metrics },
+      target: { info: refs.target.info, metrics: refs.target.metrics },
+    };
     for (const run of plan.filter((r) => r.seed === seed)) {
-      const runDir = join(dir, 'runs', run.id);
+      const runDir = inside(join(dir, 'runs'), run.id, `run ${run.id}`);
+      const modelDir = join(runDir, 'model');
       const resultsPath = join(runDir, 'results.json');
+      const key = runKey({
+        task: tHash,
+        target: hashes.target,
+        method: run.method,
+        args: run.resolvedArgs,
+        seed,
+        code,
+      });
+      const evalIdentity = identityOf(key);
+      let manifest: Manifest | null = readManifest(modelDir);
+      if (manifest && manifest.extra.runKey !== key) {
+        say(`${run.id}: its inputs changed (task, target, arguments or code), unlearning again`);
+        manifest = null;
+      }
       let results: EvalResults | null = null;
-      if (existsSync(resultsPath)) {
+      const done = readEvaluation(runDir);
+      if (manifest && done?.key === evalKey(evalIdentity) && existsSync(resultsPath)) {
         try {
           results = readResults(resultsPath);
           say(`${run.id}: done earlier, reusing`);
         } catch {
-          results = null; // torn or foreign file: redo the run
+          results = null; // torn or foreign file: evaluate again
         }
       }
-      let manifest: Manifest | null = readManifest(join(runDir, 'model'));
       if (!results) {
+        await rm(join(runDir, EVALUATION_FILE), { force: true });
         if (!manifest) {
           say(`${run.id}: unlearning (${run.label})`);
-          manifest = await unlearnInChild(study, run, p, join(runDir, 'model'), base);
+          manifest = await clock.time('unlearning', () => unlearnInChild(study, run, p, modelDir, base, key));
+        } else if (done) {
+          say(`${run.id}: metrics or references changed, evaluating again (unlearned model kept)`);
         }
-        say(`${run.id}: evaluating`);
-        results = await evaluate({
-          task,
-          taskSpec: study.task,
-          suite,
-          metrics: names,
-          model: { dir: join(runDir, 'model') },
-          oracle: { dir: p.oracle },
-          target: { dir: p.target },
-          options: { seed, progress: false },
-        });
+        // One model's share of the reference evaluation is what a run's evaluation costs, roughly.
+        say(`${run.id}: evaluating (about ${Math.max(1, Math.round(refs.seconds / 2))} s)`);
+        results = await clock.time('evaluation', async () =>
+          evaluate({
+            task,
+            taskSpec: study.task,
+            suite,
+            metrics: extra,
+            model: { dir: modelDir },
+            oracle: { evaluator: await oracle() },
+            reuse,
+            options,
+          }),
+        );
         await writeResults(resultsPath, results);
+        const record: Evaluation = {
+          key: evalKey(evalIdentity),
+          identity: evalIdentity,
+          gradedAgainst: refSet,
+        };
+        await writeJsonAtomic(join(runDir, EVALUATION_FILE), record);
       }
-      manifest ??= readManifest(join(runDir, 'model'));
+      if (!manifest) throw new LetheError(`run ${run.id} has no manifest`, { where: modelDir });
       const { metrics, notes } = leaderboardMetrics(results, 'unlearned');
-      metrics.seconds = manifest?.timings.seconds ?? null;
-      metrics.peakRssMb = manifest?.timings.peakRssMb ?? null;
+      metrics.seconds = manifest.timings.seconds;
+      metrics.peakRssMb = manifest.timings.peakRssMb;
       const method = getMethod(run.method);
       rows.push({
         id: run.id,
@@ -371,49 +480,42 @@ export async function runStudy(
         seed,
         metrics,
         notes,
-        curves: curvesOf(join(runDir, 'model')),
+        curves: curvesOf(modelDir),
         roc: rocOf(results, 'unlearned'),
         truthRatios: truthRatiosOf(results, 'unlearned'),
-        examples: await examplesOf(join(runDir, 'model'), task, study.examples),
-        trainableParameters: manifest?.trainableParameters ?? 0,
-        timings: { seconds: manifest?.timings.seconds ?? 0, peakRssMb: manifest?.timings.peakRssMb ?? 0 },
+        examples: await clock.time('evaluation', () => examplesOf(modelDir, task, study.examples)),
+        trainableParameters: manifest.trainableParameters,
+        timings: { seconds: manifest.timings.seconds, peakRssMb: manifest.timings.peakRssMb },
+        gradedAgainst: refSet,
       });
       resultsLines.push(
         JSON.stringify({ id: run.id, method: run.method, args: run.args, seed, metrics, notes }),
       );
-      if (!references) {
-        references = {
-          target: referenceRow(
-            'target',
-            results,
-            await examplesOf(p.target, task, study.examples),
-            seed,
-            p.info.target.seconds,
-          ),
-          oracle: referenceRow(
-            'oracle',
-            results,
-            await examplesOf(p.oracle, task, study.examples),
-            seed,
-            p.info.oracle.seconds,
-          ),
-        };
-      }
+      references ??= {
+        target: referenceRow('target', results, refs.target.examples, seed, p, refSet),
+        oracle: referenceRow('oracle', results, refs.oracle.examples, seed, p, refSet),
+      };
     }
   }
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
+  const wallTime = clock.wallTime();
+  say(
+    `time: ${wallTime.total.toFixed(1)} s in all — training ${wallTime.training.toFixed(1)} s, ` +
+      `unlearning ${wallTime.unlearning.toFixed(1)} s, evaluation ${wallTime.evaluation.toFixed(1)} s`,
+  );
   const summary: Summary = SummarySchema.parse({
     format: 'lethe-study/1',
     study: {
       name: study.name,
-      task: { spec: study.task, name: task.name, hash: taskHash(task) },
+      task: { spec: study.task, name: task.name, hash: tHash },
       suites: study.suites,
       seeds: study.seeds,
-      lethe: pkg.version,
+      lethe: LETHE_VERSION,
       node: process.version,
       ...(study.description ? { description: study.description } : {}),
+      metrics: names,
+      code,
+      references: referenceSets,
+      wallTime,
     },
     columns: LEADERBOARD,
     references: references!,
@@ -422,10 +524,4 @@ export async function runStudy(
   await writeFileAtomic(join(dir, 'results.jsonl'), `${resultsLines.join('\n')}\n`);
   await writeJsonAtomic(join(dir, 'summary.json'), summary);
   return { dir, summary };
-}
-
-export function readStudy(path: string): Study {
-  const study = readConfigFile(StudySchema, path);
-  if (study.methods.length === 0) throw new ConfigError('a study needs at least one method', { where: path });
-  return study;
 }

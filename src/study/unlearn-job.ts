@@ -3,16 +3,18 @@
  * apply a method, and write the result as an HF folder with a manifest that says how to
  * reproduce it (method, arguments, task and data hashes, seed, versions, timings, peak memory,
  * trainable parameters). Input-based methods write the unchanged model plus transform.json.
- * The manifest is written last: a folder without one is incomplete and is redone.
+ * The manifest is written last: a folder without one is incomplete and is redone. The output
+ * folder is emptied first, so it must hold nothing but an earlier unlearning output.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { backend } from '../backend/index.ts';
 import { requireForgetData, type Task, taskHash } from '../data/index.ts';
 import { absoluteTaskSpec } from '../data/resolve-task.ts';
-import { writeJsonAtomic } from '../io/atomic.ts';
+import { ConfigError } from '../errors.ts';
+import { isAtomicTempName, writeJsonAtomic } from '../io/atomic.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
 import { activePromptFormat, keepChatTemplate } from '../text/template.ts';
 import '../unlearn/methods/index.ts';
@@ -67,9 +69,39 @@ export function readManifest(dir: string): Manifest | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Manifest) : null;
 }
 
+/** What an unlearning output folder may hold (an earlier, possibly interrupted, run's files). */
+const OUTPUT_FILE =
+  /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|transform\.json|manifest\.json|unlearn-log\.jsonl|checkpoints?|.*\.safetensors(\.index\.json)?)$/;
+
+/**
+ * Refuse an output folder that replacing would destroy something else: the model being unlearned,
+ * a file, or a folder holding anything but an earlier unlearning output (e.g. `--out .`).
+ */
+export function checkUnlearnOut(out: string, model?: string): void {
+  if (model !== undefined && resolve(out) === resolve(model)) {
+    throw new ConfigError('the output folder is the model being unlearned', {
+      where: `--out ${out}`,
+      hint: 'write the unlearned model to a new folder',
+    });
+  }
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) {
+    throw new ConfigError('the output path exists and is not a folder', { where: `--out ${out}` });
+  }
+  const foreign = readdirSync(out).filter((n) => !OUTPUT_FILE.test(n) && !isAtomicTempName(n));
+  if (foreign.length > 0) {
+    throw new ConfigError('refusing to replace a folder that holds other files', {
+      where: `--out ${out}`,
+      found: foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ', ...' : ''),
+      hint: 'choose a new or empty output folder',
+    });
+  }
+}
+
 export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
   const started = performance.now();
   requireForgetData(job.task, 'unlearn');
+  checkUnlearnOut(job.out, job.model);
   await rm(job.out, { recursive: true, force: true });
   await mkdir(job.out, { recursive: true });
   const { model, tokenizer } = await loadPretrained(job.model);

@@ -1,8 +1,12 @@
-/** `lethe bench --config study.json` (a whole study) and `lethe report runs/<study>` (re-render). */
+/**
+ * `lethe bench --config study.json` (a whole study) and `lethe report runs/<study>` (re-render).
+ * The study is checked whole before any work; with --json the result is one JSON object on stdout
+ * (progress stays on stderr). The report code (vega) is loaded only when a report is rendered, so
+ * the other commands — each unlearning child of a study among them — start faster.
+ */
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { renderLeaderboardText, renderReport, reportCommand } from '../../report/index.ts';
-import { readStudy, runStudy } from '../../study/study.ts';
+import { checkStudy, readStudy, runStudy } from '../../study/study.ts';
 import '../../unlearn/methods/index.ts';
 
 const shown = (p: string) => relative(process.cwd(), p) || '.';
@@ -17,10 +21,26 @@ export function registerBench(program: Command): void {
       '--config <file>',
       'study JSON (see configs/): task, seeds, suites, methods with args and grids',
     )
-    .action(async (f: { config: string }) => {
-      const study = readStudy(f.config);
-      const { dir, summary } = await runStudy(study);
+    .option('--check', 'only check the study file (methods, arguments, suites, metrics, task, recipe)')
+    .option('--json', 'print one JSON object on stdout (the summary and file paths) instead of the table')
+    .action(async (f: { config: string; check?: boolean; json?: boolean }) => {
+      const checked = await checkStudy(readStudy(f.config), f.config);
+      if (f.check) {
+        const ok = { ok: true, study: checked.study.name, runs: checked.runs.map((r) => r.id) };
+        process.stdout.write(
+          f.json ? `${JSON.stringify(ok)}\n` : `${f.config}: ok, ${ok.runs.length} runs\n`,
+        );
+        return;
+      }
+      const { dir, summary } = await runStudy(checked);
+      const { renderLeaderboardText, renderReport } = await import('../../report/index.ts');
       const files = await renderReport(summary, dir);
+      if (f.json) {
+        process.stdout.write(
+          `${JSON.stringify({ dir: shown(dir), report: shown(files.html), markdown: shown(files.markdown), summary })}\n`,
+        );
+        return;
+      }
       process.stdout.write(`${renderLeaderboardText(summary)}\n`);
       process.stdout.write(`report: ${shown(files.html)}\nsummary: ${shown(files.markdown)}\n`);
     });
@@ -29,6 +49,7 @@ export function registerBench(program: Command): void {
     .description('re-render a study report from its summary.json (no models needed)')
     .argument('<dir>', 'study folder (runs/<study>) or its summary.json')
     .action(async (dir: string) => {
+      const { reportCommand } = await import('../../report/index.ts');
       const paths = await reportCommand(dir);
       for (const p of paths) process.stdout.write(`${shown(p)}\n`);
     });

@@ -2,8 +2,10 @@
  * `lethe eval --model DIR --task T --suite S --out results.json`: run an evaluation suite on a
  * model folder, side by side with the oracle and the target when given (or when the folder's
  * manifest.json names them), and write the validated results file. Prints a summary table on
- * stdout; exits 1 when a metric failed (the results are still written).
+ * stdout (with --json, the results as one JSON object); exits 1 when a metric failed (the results
+ * are still written). Every flag is checked before any model is loaded.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveTask, TASK_SPEC_HELP } from '../../data/resolve-task.ts';
@@ -31,6 +33,7 @@ interface EvalFlags {
   dataDir?: string;
   progress: boolean;
   chatTemplate: boolean;
+  json?: boolean;
 }
 
 /** `key=value` pairs into evaluation options (numbers and booleans parsed), checked by the schema. */
@@ -77,6 +80,7 @@ export function registerEval(program: Command): void {
     .option('--data-dir <dir>', 'folder with staged benchmark data (default: $LETHE_DATA_DIR)')
     .option('--no-progress', 'no progress lines on stderr')
     .option('--no-chat-template', "ask QA items without the model's chat template (tokenizer_config.json)")
+    .option('--json', 'print the results as one JSON object on stdout (progress stays on stderr)')
     .action(async (f: EvalFlags) => {
       if (!f.suite && !f.metric?.length) {
         throw new ConfigError('lethe eval needs --suite or --metric', { expected: SUITE_NAMES.join(', ') });
@@ -101,6 +105,15 @@ export function registerEval(program: Command): void {
           hint: `options: ${Object.keys(EvalOptionsSchema.shape).join(', ')}`,
         });
       }
+      for (const [flag, dir] of [
+        ['--model', model],
+        ['--oracle', oracle],
+        ['--target', target],
+      ] as const) {
+        if (dir !== undefined && !existsSync(dir)) {
+          throw new ConfigError('model folder not found', { where: `${flag} ${dir}` });
+        }
+      }
       const taskSpec = f.task ?? readUnlearnManifest(model)?.task?.spec ?? 'synthetic';
       const task = await resolveTask(taskSpec, f.dataDir);
       // Oracle and target are asked exactly as the evaluated model is.
@@ -121,7 +134,8 @@ export function registerEval(program: Command): void {
         options: parsed.data,
         out: resolve(f.out),
       });
-      process.stdout.write(`${summaryLines(results).join('\n')}\nresults: ${resolve(f.out)}\n`);
+      if (f.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+      else process.stdout.write(`${summaryLines(results).join('\n')}\nresults: ${resolve(f.out)}\n`);
       const failed = Object.values(results.metrics).some((e) =>
         [e.unlearned, e.oracle, e.target].some((r) => r && 'failed' in r),
       );

@@ -1,13 +1,22 @@
-/** `lethe prepare` and `lethe unlearn`: the target/oracle pair, and one unlearning run from it. */
+/**
+ * `lethe prepare` and `lethe unlearn`: the target/oracle pair, and one unlearning run from it.
+ * Both check every flag (task, recipe, method, arguments) before loading or training anything,
+ * and print one JSON object on stdout (progress goes to stderr).
+ */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile } from '../../config/load.ts';
 import { TrainRecipeOverrides } from '../../config/train-config.ts';
 import { absoluteTaskSpec, resolveTask, TASK_SPEC_HELP } from '../../data/resolve-task.ts';
+import { ConfigError } from '../../errors.ts';
+import { watchParent } from '../../study/child.ts';
 import { prepare } from '../../study/prepare.ts';
-import { runUnlearnJob } from '../../study/unlearn-job.ts';
+import { checkRecipe } from '../../study/study-config.ts';
+import { checkUnlearnOut, runUnlearnJob } from '../../study/unlearn-job.ts';
 import { applyPromptFormat } from '../../text/template.ts';
-import { parseArgStrings } from '../../unlearn/runner.ts';
+import '../../unlearn/methods/index.ts';
+import { getMethod } from '../../unlearn/registry.ts';
+import { parseArgStrings, resolveArgs } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
 
 interface CommonFlags {
@@ -18,6 +27,7 @@ interface CommonFlags {
   base?: string;
   dataDir?: string;
   chatTemplate: boolean;
+  json?: boolean;
 }
 
 function addCommon(cmd: Command): Command {
@@ -28,13 +38,21 @@ function addCommon(cmd: Command): Command {
     .option('--cache <dir>', 'where prepared models are cached', '.lethe-cache')
     .option('--base <dir>', 'fine-tune this HF model folder instead of training from scratch')
     .option('--data-dir <dir>', 'folder with staged benchmark data (default: $LETHE_DATA_DIR)')
-    .option('--no-chat-template', "ask QA items without the model's chat template (tokenizer_config.json)");
+    .option('--no-chat-template', "ask QA items without the model's chat template (tokenizer_config.json)")
+    .option('--json', 'print the result as one JSON object on stdout (the default; progress on stderr)');
+}
+
+/** Read and check the recipe file (defaults applied) before anything is trained. */
+function recipeOf(f: CommonFlags) {
+  const recipe = f.config ? readConfigFile(TrainRecipeOverrides, f.config) : {};
+  checkRecipe(recipe, f.config ?? 'recipe', '');
+  return recipe;
 }
 
 async function prepared(f: CommonFlags) {
+  const recipe = recipeOf(f);
   const task = await resolveTask(f.task, f.dataDir);
   applyPromptFormat({ qaTemplate: task.prompt?.qa, modelDir: f.base, chatTemplate: f.chatTemplate });
-  const recipe = f.config ? readConfigFile(TrainRecipeOverrides, f.config) : {};
   const p = await prepare({ task, recipe, seed: f.seed, cacheDir: resolve(f.cache), base: f.base });
   return { task, p };
 }
@@ -73,6 +91,23 @@ export function registerPrepare(program: Command): void {
     async (
       f: CommonFlags & { method: string; out: string; arg?: string[]; model?: string; prepared?: string },
     ) => {
+      // Started by `lethe bench`: end with the parent, however it ends.
+      watchParent();
+      // Everything the flags say is checked before any loading or training.
+      const args = parseArgStrings(f.arg ?? []);
+      resolveArgs(getMethod(f.method), args);
+      let recorded: Record<string, unknown> | null = null;
+      checkUnlearnOut(resolve(f.out), f.model && resolve(f.model));
+      if (f.prepared) {
+        try {
+          recorded = JSON.parse(f.prepared) as Record<string, unknown>;
+        } catch (e) {
+          throw new ConfigError('invalid --prepared', {
+            expected: 'a JSON object',
+            found: (e as Error).message,
+          });
+        }
+      }
       const { task, p } = f.model
         ? { task: await resolveTask(f.task, f.dataDir), p: null }
         : await prepared(f);
@@ -81,12 +116,11 @@ export function registerPrepare(program: Command): void {
         modelDir: f.model ?? p!.target,
         chatTemplate: f.chatTemplate,
       });
-      const recorded = f.prepared ? (JSON.parse(f.prepared) as Record<string, unknown>) : null;
       const manifest = await runUnlearnJob({
         task,
         taskSpec: absoluteTaskSpec(f.task),
         method: f.method,
-        args: parseArgStrings(f.arg ?? []),
+        args,
         seed: f.seed,
         model: f.model ?? p!.target,
         out: resolve(f.out),
