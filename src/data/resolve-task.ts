@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import { generateSynthetic, loadExtraction, loadTask, loadTofu, type Task } from './index.ts';
 
-/** ../shared/datasets beside the repository, where the staged benchmark data lives. */
+/** LETHE_DATA_DIR, else ../shared/datasets beside the repository: where staged benchmark data lives. */
 export function defaultDataDir(): string {
+  if (process.env.LETHE_DATA_DIR) return resolve(process.env.LETHE_DATA_DIR);
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'datasets');
 }
 

@@ -14,6 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // LETHE_NATIVE_ADDON points at another build of the addon (for comparing builds).
 const addonPath = process.env.LETHE_NATIVE_ADDON ?? join(root, 'build', 'Release', 'lethe_native.node');
 
+/** Where the addon is looked for (build/Release/lethe_native.node, or LETHE_NATIVE_ADDON). */
+export const NATIVE_ADDON_PATH = addonPath;
+
 type Addon = Omit<Backend, 'name'>;
 
 /**
