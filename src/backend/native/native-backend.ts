@@ -36,7 +36,7 @@ export function loadNativeBackend(): Backend {
     throw new BackendError('the native addon is not built', {
       expected: addonPath,
       found: 'no such file',
-      hint: 'run `npm run build:native` (or `npm ci`), or set LETHE_BACKEND=js for the slow reference backend',
+      hint: 'in a clone run `npm run build:native`; in an installed package `npm rebuild lethe` (npm 11: approve its install script first); or set LETHE_BACKEND=js for the slow reference backend',
     });
   }
   const addon = createRequire(import.meta.url)(addonPath) as Addon;

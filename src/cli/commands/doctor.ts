@@ -25,7 +25,7 @@ export function registerDoctor(program: Command): void {
         `lethe    ${e.lethe}`,
         `node     ${e.node} (v8 ${e.v8}), ${e.platform}-${e.arch}`,
         `backend  ${b.active}${why}`,
-        `addon    ${b.addon.path}${b.addon.present ? '' : ' (not built: run `npm run build:native`)'}`,
+        `addon    ${b.addon.path}${b.addon.present ? '' : ' (not built: `npm rebuild lethe` builds it; npm 11 runs install scripts only after `npm install-scripts approve lethe`)'}`,
         `simd     ${b.simd ? `gemm ${b.simd.gemm}, fused ${b.simd.fused}` : 'n/a (no native addon)'}`,
         `threads  ${e.threads} of ${e.cores} cores${process.env.LETHE_THREADS ? ' (LETHE_THREADS)' : ''}`,
         `memory   ${gib(e.memory.limitBytes)} usable of ${gib(e.memory.totalBytes)} (${e.memory.limitFrom})`,
