@@ -118,10 +118,14 @@ export function describeIoError(err: unknown): string | null {
   const verb = VERBS[e.syscall ?? ''] ?? e.syscall ?? 'access';
   const where = e.path ? ` ${e.path}${e.dest ? ` to ${e.dest}` : ''}` : '';
   let cause = CAUSES[e.code];
-  if (e.code === 'ENOENT' && e.path) {
-    const d = danglingLink(e.path);
-    if (d) cause = `${d.link} is a symbolic link to ${d.target}, which does not exist`;
+  let h = hint(e);
+  // A link to nothing shows up as ENOENT, or as ENOTDIR/EEXIST when a folder is made through it.
+  const d = ['ENOENT', 'ENOTDIR', 'EEXIST'].includes(e.code)
+    ? ((e.path ? danglingLink(e.path) : null) ?? (e.dest ? danglingLink(e.dest) : null))
+    : null;
+  if (d) {
+    cause = `${d.link} is a symbolic link to ${d.target}, which does not exist`;
+    h = 'create the target, or remove the link';
   }
-  const h = hint(e);
   return `cannot ${verb}${where}: ${cause} (${e.code})${h ? `\n  hint: ${h}` : ''}`;
 }
