@@ -43,7 +43,9 @@ try {
   )[0];
   const tarball = join(work, pack.filename);
   const files = pack.files.map((f) => f.path);
-  const bad = files.filter((f) => /(\.test\.|fixtures?\/|test-helpers|test-fixture|^src\/|^test\/)/.test(f));
+  const bad = files.filter((f) =>
+    /(\.test\.|fixtures?\/|test-helpers|test-fixture|test-data|^src\/|^test\/)/.test(f),
+  );
   check(bad.length === 0, `the tarball carries test or source files: ${bad.join(', ')}`);
   for (const need of [
     'dist/index.js',
