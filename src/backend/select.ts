@@ -1,6 +1,8 @@
 /**
- * Backend selection. Native is the default; LETHE_BACKEND=js selects the reference loops.
- * LETHE_THREADS sets the native thread count (default: all cores).
+ * Backend selection. Native is the default; LETHE_BACKEND=js selects the reference loops and
+ * LETHE_BACKEND=native insists on the addon (an error when it is missing). Unset, a missing or
+ * unloadable addon (a failed build at install) falls back to js with a one-line warning, so lethe
+ * runs anywhere Node does. LETHE_THREADS sets the native thread count (default: all cores).
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.ts';
@@ -30,13 +32,28 @@ function threadsFromEnv(): number {
   return n;
 }
 
+/** Why the native backend is not in use, when the default choice fell back to js (else null). */
+export let nativeFallbackReason: string | null = null;
+
 function fromEnv(): Backend {
-  const name = process.env.LETHE_BACKEND ?? 'native';
+  const name = process.env.LETHE_BACKEND || 'auto';
   if (name === 'js') return jsBackend;
   if (name === 'native') return nativeBackend();
+  if (name === 'auto') {
+    try {
+      return nativeBackend();
+    } catch (err) {
+      if (err instanceof ConfigError) throw err; // a bad LETHE_THREADS is the user's to fix
+      nativeFallbackReason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      process.stderr.write(
+        `lethe: warning: native backend unavailable (${nativeFallbackReason}); using the slower js backend\n`,
+      );
+      return jsBackend;
+    }
+  }
   throw new ConfigError('unknown LETHE_BACKEND', {
     where: 'environment',
-    expected: '"native" or "js"',
+    expected: '"native", "js" or unset (native when the addon loads, else js)',
     found: name,
   });
 }

@@ -1,11 +1,14 @@
-/** Parsing and checking of CLI option values, with errors that name the flag. */
-import { ConfigError } from '../errors.ts';
+/**
+ * Parsing and checking of CLI option values. A bad value is a usage error: commander prints it
+ * naming the flag (option '--steps <n>' argument 'many' is invalid. expected …) and lethe exits 2.
+ */
+import { InvalidArgumentError } from 'commander';
 
 export function intOption(flag: string, min = 0) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new ConfigError(`invalid value for ${flag}`, { expected: `an integer >= ${min}`, found: value });
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${flag} expects an integer >= ${min}`);
     }
     return n;
   };
@@ -14,8 +17,8 @@ export function intOption(flag: string, min = 0) {
 export function numberOption(flag: string, min = -Infinity) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min) {
-      throw new ConfigError(`invalid value for ${flag}`, { expected: `a number >= ${min}`, found: value });
+    if (value.trim() === '' || !Number.isFinite(n) || n < min) {
+      throw new InvalidArgumentError(`${flag} expects a number >= ${min}`);
     }
     return n;
   };

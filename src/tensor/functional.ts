@@ -1,7 +1,6 @@
 /** Functional autograd: the value of a scalar function and its gradient w.r.t. given tensors. */
 import { LetheError } from '../errors.ts';
 import { Tensor } from './tensor.ts';
-import './methods.ts';
 
 /**
  * Evaluate fn() and return its value with d fn / d param for each param (zeros where fn does

@@ -45,5 +45,3 @@ export { expand, max, mean, sum, sumTo } from './ops/reduce.ts';
 export { Rng } from './rng.ts';
 export type { DType, NestedArray } from './tensor.ts';
 export { Tensor } from './tensor.ts';
-
-import './methods.ts';

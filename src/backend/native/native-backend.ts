@@ -14,6 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // LETHE_NATIVE_ADDON points at another build of the addon (for comparing builds).
 const addonPath = process.env.LETHE_NATIVE_ADDON ?? join(root, 'build', 'Release', 'lethe_native.node');
 
+/** Where the addon is looked for (build/Release/lethe_native.node, or LETHE_NATIVE_ADDON). */
+export const NATIVE_ADDON_PATH = addonPath;
+
 type Addon = Omit<Backend, 'name'>;
 
 /**
@@ -33,7 +36,7 @@ export function loadNativeBackend(): Backend {
     throw new BackendError('the native addon is not built', {
       expected: addonPath,
       found: 'no such file',
-      hint: 'run `npm run build:native` (or `npm ci`), or set LETHE_BACKEND=js for the slow reference backend',
+      hint: 'in a clone run `npm run build:native`; in an installed package `npm rebuild lethe` (npm 11: approve its install script first); or set LETHE_BACKEND=js for the slow reference backend',
     });
   }
   const addon = createRequire(import.meta.url)(addonPath) as Addon;

@@ -4,7 +4,8 @@
  * and print one JSON object on stdout (progress goes to stderr).
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { defaultCacheDir } from '../../api/environment.ts';
 import { readConfigFile } from '../../config/load.ts';
 import { TrainRecipeOverrides } from '../../config/train-config.ts';
 import { absoluteTaskSpec, resolveTask, TASK_SPEC_HELP } from '../../data/resolve-task.ts';
@@ -35,7 +36,7 @@ function addCommon(cmd: Command): Command {
     .option('--task <spec>', TASK_SPEC_HELP, 'synthetic')
     .option('--config <file>', 'training recipe for target and oracle (JSON, same keys as `lethe train`)')
     .option('--seed <n>', 'seed for data order, init and the method', intOption('--seed', 0), 0)
-    .option('--cache <dir>', 'where prepared models are cached', '.lethe-cache')
+    .option('--cache <dir>', 'where prepared models are cached (env LETHE_CACHE_DIR)', defaultCacheDir())
     .option('--base <dir>', 'fine-tune this HF model folder instead of training from scratch')
     .option('--data-dir <dir>', 'folder with staged benchmark data (default: $LETHE_DATA_DIR)')
     .option('--no-chat-template', "ask QA items without the model's chat template (tokenizer_config.json)")
@@ -83,9 +84,9 @@ export function registerPrepare(program: Command): void {
         collect,
       )
       .option('--model <dir>', 'unlearn this model folder instead of the prepared target')
-      .option(
-        '--prepared <json>',
-        '(used by lethe bench) facts about the prepared models to record in the manifest',
+      .addOption(
+        // Internal: lethe bench passes what it prepared, to be recorded in the manifest.
+        new Option('--prepared <json>', 'facts about the prepared models to record').hideHelp(),
       ),
   ).action(
     async (

@@ -1,29 +1,12 @@
 /**
- * `lethe train`: train a model from scratch on a text or JSONL file (a byte-level BPE tokenizer is
- * trained first), or fine-tune an existing HF folder (fully, a regex-selected subset, or through
- * LoRA adapters merged at the end). Writes an HF folder, a JSONL metric log and resumable
- * checkpoints.
+ * `lethe train`: flags (and an optional --config recipe file, which flags override) into a train
+ * recipe for trainFromRecipe (src/api/train.ts), which does the work; prints its summary as JSON.
  */
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { parseConfig, readConfigFile } from '../../config/load.ts';
+import { trainFromRecipe } from '../../api/train.ts';
+import { readConfigFile } from '../../config/load.ts';
 import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
-import { ConfigError } from '../../errors.ts';
-import type { CausalLM } from '../../models/causal-lm.ts';
-import { checkFits } from '../../models/memory.ts';
-import { buildModel, defaultLoraTargets } from '../../models/registry.ts';
-import { applyLora, mergeLora } from '../../nn/lora.ts';
-import { modelConfig } from '../../study/prepare.ts';
-import { Rng } from '../../tensor/index.ts';
-import { loadPretrained, savePretrained } from '../../text/pretrained.ts';
-import { applyPromptFormat, keepChatTemplate } from '../../text/template.ts';
-import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
-import { trainByteLevelBpe } from '../../text/tokenizer/train-bpe.ts';
-import { readTrainingData } from '../../train/text-data.ts';
-import { train } from '../../train/trainer.ts';
 import { intOption, numberOption } from '../options.ts';
-
-const SPECIALS = ['<|endoftext|>', '<|pad|>'];
 
 const FLAG_KEYS = Object.keys(TrainRecipeSchema.shape) as (keyof TrainRecipe)[];
 
@@ -83,91 +66,15 @@ export function registerTrain(program: Command): void {
     const overrides = Object.fromEntries(
       FLAG_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]),
     );
-    const recipe = parseConfig(
-      TrainRecipeSchema,
-      { ...fromFile, ...overrides },
-      flags.config ? String(flags.config) : 'command line',
-    );
-    if (recipe.steps === undefined && recipe.epochs === undefined) recipe.epochs = 1;
-    if (recipe.steps !== undefined && recipe.epochs !== undefined) {
-      throw new ConfigError('give either steps or epochs, not both', { where: 'train recipe' });
-    }
-    const out = flags.out as string;
-    // {question} lines are asked as the fine-tuned model's chat template (if any) would ask them.
-    applyPromptFormat({
-      modelDir: flags.model as string | undefined,
+    const summary = await trainFromRecipe({
+      data: flags.data as string,
+      out: flags.out as string,
+      recipe: { ...fromFile, ...overrides },
+      recipeSource: flags.config ? String(flags.config) : 'command line',
+      model: flags.model as string | undefined,
+      resume: Boolean(flags.resume),
       chatTemplate: flags.chatTemplate !== false,
     });
-    const data = await readTrainingData(flags.data as string);
-    let model: CausalLM;
-    let tokenizer: Tokenizer;
-    if (flags.model) {
-      ({ model, tokenizer } = await loadPretrained(flags.model as string));
-      if (!recipe.loraRank) checkFits(model.config, 'train', `${flags.model}/config.json`);
-    } else {
-      process.stderr.write(`training a ${recipe.vocabSize}-token BPE tokenizer on ${flags.data}\n`);
-      tokenizer = trainByteLevelBpe(data.texts, { vocabSize: recipe.vocabSize, specialTokens: SPECIALS });
-      const eos = tokenizer.tokenToId(SPECIALS[0])!;
-      const config = modelConfig(recipe, tokenizer.vocabSize, eos);
-      checkFits(config, 'train', 'train recipe');
-      model = buildModel(config, new Rng(recipe.seed), 'train recipe');
-    }
-    const all = data.toExamples(tokenizer, Math.min(recipe.seqLen, model.maxPositions - 1));
-    const nEval = Math.floor(all.length * recipe.evalFraction);
-    const order = new Rng(recipe.seed + 1).shuffle(all.map((_, i) => i));
-    const evalSet = order.slice(0, nEval).map((i) => all[i]);
-    const trainSet = order.slice(nEval).map((i) => all[i]);
-    let trainable: ((n: string) => boolean) | undefined;
-    if (recipe.trainOnly) {
-      const re = new RegExp(recipe.trainOnly);
-      trainable = (n) => re.test(n);
-    }
-    const lora = recipe.loraRank
-      ? applyLora(model, {
-          targets: recipe.loraTargets ?? defaultLoraTargets(model.modelType, 'attention'),
-          rank: recipe.loraRank,
-          alpha: recipe.loraAlpha,
-          dropout: recipe.loraDropout,
-          seed: recipe.seed,
-        })
-      : null;
-    if (lora) trainable = lora.trainable;
-    const steps =
-      recipe.steps ??
-      Math.ceil((recipe.epochs! * Math.ceil(trainSet.length / recipe.batchSize)) / recipe.gradAccum);
-    process.stderr.write(
-      `${model.modelType}: ${model.numParameters().toLocaleString('en-US')} parameters; ${trainSet.length} training examples, ${evalSet.length} held out; ${steps} steps\n`,
-    );
-    const result = await train(model, trainSet, {
-      steps,
-      batchSize: recipe.batchSize,
-      gradAccum: recipe.gradAccum,
-      lr: recipe.lr,
-      schedule: recipe.schedule,
-      warmupSteps: recipe.warmup,
-      weightDecay: recipe.weightDecay,
-      clipNorm: recipe.clip,
-      seed: recipe.seed,
-      trainable,
-      evalExamples: evalSet.length ? evalSet : undefined,
-      evalEvery: evalSet.length ? (recipe.evalEvery ?? Math.max(1, Math.floor(steps / 10))) : undefined,
-      checkpointDir: join(out, 'checkpoints'),
-      checkpointEvery: recipe.checkpointEvery ?? Math.max(1, Math.floor(steps / 10)),
-      resume: Boolean(flags.resume),
-      logFile: join(out, 'train-log.jsonl'),
-      label: 'train',
-    });
-    if (lora) mergeLora(model);
-    await savePretrained(out, model, tokenizer);
-    await keepChatTemplate(out);
-    const summary = {
-      out,
-      steps: result.steps,
-      finalLoss: result.finalLoss,
-      evalLoss: result.evalLoss,
-      seconds: result.seconds,
-      trainableParameters: result.trainableParameters,
-    };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   });
 }
