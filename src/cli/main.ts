@@ -13,6 +13,7 @@ import { registerMethods } from './commands/methods.ts';
 import { registerPrepare } from './commands/prepare.ts';
 import { registerScore } from './commands/score.ts';
 import { registerTrain } from './commands/train.ts';
+import { registerWorker } from './commands/worker.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerBench(program);
   registerMethods(program);
+  registerWorker(program);
   return program;
 }
 

@@ -292,6 +292,92 @@ async function unlearnInChild(
   return manifest;
 }
 
+interface RunContext {
+  dir: string;
+  base: string;
+  names: string[];
+  say: (m: string) => void;
+}
+
+/**
+ * One run's results: reused when its results.json is whole, otherwise unlearned (in a child
+ * process, unless the model folder is already complete) and evaluated. The same code serves the
+ * local runner and a queue worker's `--only` child, so both write the same bytes.
+ */
+async function completeRun(
+  study: Study,
+  run: PlannedRun,
+  task: Task,
+  p: Prepared,
+  c: RunContext,
+): Promise<{ results: EvalResults; manifest: Manifest | null }> {
+  const runDir = join(c.dir, 'runs', run.id);
+  const resultsPath = join(runDir, 'results.json');
+  if (existsSync(resultsPath)) {
+    try {
+      const results = readResults(resultsPath);
+      c.say(`${run.id}: done earlier, reusing`);
+      return { results, manifest: readManifest(join(runDir, 'model')) };
+    } catch {
+      // torn or foreign file: redo the run
+    }
+  }
+  let manifest: Manifest | null = readManifest(join(runDir, 'model'));
+  if (!manifest) {
+    c.say(`${run.id}: unlearning (${run.label})`);
+    manifest = await unlearnInChild(study, run, p, join(runDir, 'model'), c.base);
+  }
+  c.say(`${run.id}: evaluating`);
+  const results = await evaluate({
+    task,
+    taskSpec: study.task,
+    suite: study.suites.length === 1 ? study.suites[0] : undefined,
+    metrics: c.names,
+    model: { dir: join(runDir, 'model') },
+    oracle: { dir: p.oracle },
+    target: { dir: p.target },
+    options: { seed: run.seed, progress: false },
+  });
+  await writeResults(resultsPath, results);
+  return { results, manifest };
+}
+
+/** The metric names a study evaluates besides its single suite (all of them when several). */
+async function studyMetricNames(study: Study): Promise<string[]> {
+  if (study.suites.length === 1) return study.metrics;
+  const { suiteMetrics } = await import('../eval/index.ts');
+  return [...new Set([...study.suites.flatMap((s) => suiteMetrics(s)), ...study.metrics])];
+}
+
+/**
+ * Completes one planned run of a study (results.json in its run folder) and nothing else: what a
+ * queue worker's child does. Target and oracle come from the cache (prepared by the coordinator).
+ */
+export async function completeStudyRun(
+  study: Study,
+  runId: string,
+  opts: { progress?: boolean; baseDir?: string } = {},
+): Promise<void> {
+  const base = opts.baseDir ?? process.cwd();
+  const run = planRuns(study).find((r) => r.id === runId);
+  if (!run) {
+    throw new ConfigError(`study ${study.name} has no run ${runId}`, {
+      hint: 'the study config changed after the run was queued; rerun the coordinator',
+    });
+  }
+  const dir = resolve(base, study.out, study.name);
+  const say = (m: string) => opts.progress !== false && process.stderr.write(`bench: ${m}\n`);
+  const task = await resolveTask(study.task, study.dataDir);
+  const p = await prepare({
+    task,
+    recipe: study.recipe,
+    seed: run.seed,
+    cacheDir: resolve(base, study.cache),
+    progress: opts.progress,
+  });
+  await completeRun(study, run, task, p, { dir, base, names: await studyMetricNames(study), say });
+}
+
 export interface StudyResult {
   dir: string;
   summary: Summary;
@@ -308,12 +394,7 @@ export async function runStudy(
   const task = await resolveTask(study.task, study.dataDir);
   const plan = planRuns(study);
   say(`${study.name}: ${plan.length} runs of ${study.methods.length} methods on ${task.name}`);
-  const suite = study.suites.length === 1 ? study.suites[0] : undefined;
-  const metricNames = async () => {
-    const { suiteMetrics } = await import('../eval/index.ts');
-    return [...new Set([...study.suites.flatMap((s) => suiteMetrics(s)), ...study.metrics])];
-  };
-  const names = suite ? study.metrics : await metricNames();
+  const names = await studyMetricNames(study);
   const rows: RunRow[] = [];
   let references: Summary['references'] | null = null;
   const resultsLines: string[] = [];
@@ -328,35 +409,9 @@ export async function runStudy(
     say(`seed ${seed}: target and oracle ${p.reused ? 'reused' : 'trained'} (${p.key})`);
     for (const run of plan.filter((r) => r.seed === seed)) {
       const runDir = join(dir, 'runs', run.id);
-      const resultsPath = join(runDir, 'results.json');
-      let results: EvalResults | null = null;
-      if (existsSync(resultsPath)) {
-        try {
-          results = readResults(resultsPath);
-          say(`${run.id}: done earlier, reusing`);
-        } catch {
-          results = null; // torn or foreign file: redo the run
-        }
-      }
-      let manifest: Manifest | null = readManifest(join(runDir, 'model'));
-      if (!results) {
-        if (!manifest) {
-          say(`${run.id}: unlearning (${run.label})`);
-          manifest = await unlearnInChild(study, run, p, join(runDir, 'model'), base);
-        }
-        say(`${run.id}: evaluating`);
-        results = await evaluate({
-          task,
-          taskSpec: study.task,
-          suite,
-          metrics: names,
-          model: { dir: join(runDir, 'model') },
-          oracle: { dir: p.oracle },
-          target: { dir: p.target },
-          options: { seed, progress: false },
-        });
-        await writeResults(resultsPath, results);
-      }
+      const done = await completeRun(study, run, task, p, { dir, base, names, say });
+      const results = done.results;
+      let manifest = done.manifest;
       manifest ??= readManifest(join(runDir, 'model'));
       const { metrics, notes } = leaderboardMetrics(results, 'unlearned');
       metrics.seconds = manifest?.timings.seconds ?? null;
