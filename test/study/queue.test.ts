@@ -8,35 +8,24 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeTask } from '../../src/data/index.ts';
+import { type LocalRedis, redisInstalled, startLocalRedis } from '../../src/study/queue/local-redis.ts';
 import { planRuns, runStudy, StudySchema } from '../../src/study/study.ts';
 import '../../src/unlearn/methods/index.ts';
 import { tinyTask } from '../../src/unlearn/test-fixture.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lethe.js');
 const dir = mkdtempSync(join(tmpdir(), 'lethe-queue-'));
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
+const haveRedis = redisInstalled();
 if (!haveRedis && process.env.CI) throw new Error('redis-server is not installed: .ci/run must install it');
 const skip = haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)';
 
-let redis: ChildProcess | undefined;
+let redis: LocalRedis | undefined;
 let url = '';
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 interface Proc {
   child: ChildProcess;
@@ -65,7 +54,8 @@ async function until(what: string, check: () => boolean, ms = 120_000): Promise<
   }
 }
 
-const worker = (name: string) => lethe(['worker', '--queue', url, '--name', name, '--lock-ms', '2000']);
+const worker = (name: string, queue = url) =>
+  lethe(['worker', '--queue', queue, '--name', name, '--lock-ms', '2000']);
 
 let taskPath = '';
 const METHODS = [
@@ -122,23 +112,8 @@ function assertSameAsLocal(out: string): void {
 
 before(async () => {
   if (!haveRedis) return;
-  const port = await freePort();
-  redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  url = `redis://127.0.0.1:${port}`;
-  await until(
-    'redis',
-    () =>
-      spawnSync('redis-cli', ['-p', String(port), 'ping'])
-        .stdout?.toString()
-        .trim() === 'PONG',
-    10_000,
-  );
+  redis = await startLocalRedis();
+  url = redis.url;
   taskPath = await writeTask(join(dir, 'task'), tinyTask());
   // Every queued study below has the same name, methods and task: the same run ids and results.
   const study = StudySchema.parse(JSON.parse(readFileSync(studyFile('local'), 'utf8')));
@@ -152,7 +127,7 @@ before(async () => {
 
 after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  redis?.kill('SIGKILL');
+  redis?.stop();
 });
 
 test('a study on the queue with two workers gives the local runner’s results', { skip }, async () => {
@@ -166,4 +141,58 @@ test('a study on the queue with two workers gives the local runner’s results',
   w1.child.kill('SIGTERM');
   w2.child.kill('SIGTERM');
   await Promise.all([w1.exit, w2.exit]);
+});
+
+/** The worker log line that says a worker took a run. */
+const started = (log: string) => [...log.matchAll(/: (\S+): started/g)].map((m) => m[1]);
+
+test('a worker killed mid-run loses nothing: another worker redoes the run', { skip }, async () => {
+  const queue = `${url}/1`;
+  const w1 = worker('k1', queue);
+  const coord = lethe(['bench', '--config', studyFile('worker-killed'), '--queue', queue]);
+  // Kill it while its child is unlearning, i.e. mid-run.
+  await until('k1 to be unlearning', () => /: \S+: bench: \S+: unlearning/.test(w1.stderr()));
+  const [taken] = started(w1.stderr());
+  w1.child.kill('SIGKILL');
+  const w2 = worker('k2', queue);
+  assert.equal(await coord.exit, 0, coord.stderr());
+  assertSameAsLocal('worker-killed');
+  assert.ok(started(w2.stderr()).includes(taken), `k2 should have redone ${taken}:\n${w2.stderr()}`);
+  w2.child.kill('SIGTERM');
+  await w2.exit;
+  // The killed worker's child died with it: no process is left on this study's runs.
+  await until(
+    'orphans to exit',
+    () => spawnSync('pgrep', ['-f', 'worker-killed/q/study.queue.json']).status === 1,
+    10_000,
+  );
+});
+
+test('a coordinator killed and restarted re-attaches and enqueues nothing twice', { skip }, async () => {
+  const queue = `${url}/2`;
+  const w = worker('c1', queue);
+  const config = studyFile('coordinator-killed');
+  const first = lethe(['bench', '--config', config, '--queue', queue]);
+  await until('a run to finish', () => /: \S+: done/.test(w.stderr()));
+  first.child.kill('SIGKILL');
+  const second = lethe(['bench', '--config', config, '--queue', queue]);
+  assert.equal(await second.exit, 0, second.stderr());
+  assertSameAsLocal('coordinator-killed');
+  const runs = started(w.stderr());
+  assert.deepEqual([...runs].sort(), [...local.keys()].sort(), 'each run taken exactly once');
+  w.child.kill('SIGTERM');
+  await w.exit;
+});
+
+test('a run that fails by itself is reported once with its error, not retried', { skip }, async () => {
+  const queue = `${url}/3`;
+  const w = worker('f1', queue);
+  const config = studyFile('fails', [{ method: 'ga', args: { epochs: 2, lr: 1e30, batchSize: 4 } }], 'qf');
+  const coord = lethe(['bench', '--config', config, '--queue', queue]);
+  assert.equal(await coord.exit, 1, coord.stderr());
+  assert.match(coord.stderr(), /1 of 1 runs failed/);
+  assert.match(coord.stderr(), /NumericError|became (NaN|Infinity)/);
+  assert.equal(started(w.stderr()).length, 1, w.stderr());
+  w.child.kill('SIGTERM');
+  await w.exit;
 });

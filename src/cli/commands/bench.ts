@@ -31,9 +31,13 @@ export function registerBench(program: Command): void {
         // Die with the worker that started us, so a retried run never has an orphan writing beside it.
         const orphaned = () => process.exit(1);
         process.on('disconnect', orphaned);
-        await completeStudyRun(study, f.only);
-        process.off('disconnect', orphaned);
-        if (process.send) process.disconnect();
+        try {
+          await completeStudyRun(study, f.only);
+        } finally {
+          // An open IPC channel would keep this process alive after the run, failed or not.
+          process.off('disconnect', orphaned);
+          if (process.connected) process.disconnect();
+        }
         return;
       }
       const { dir, summary } = f.queue
