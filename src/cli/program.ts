@@ -20,6 +20,7 @@ import { registerPrepare } from './commands/prepare.ts';
 import { registerScore } from './commands/score.ts';
 import { registerTask } from './commands/task.ts';
 import { registerTrain } from './commands/train.ts';
+import { registerWorker } from './commands/worker.ts';
 import { describeIoError } from './io-errors.ts';
 
 export const EXIT_RUNTIME = 1;
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerMethods(program);
   registerTask(program);
+  registerWorker(program);
   registerCache(program);
   registerDoctor(program);
   return program;

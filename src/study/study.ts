@@ -23,7 +23,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Task, taskHash } from '../data/index.ts';
-import { LetheError } from '../errors.ts';
+import { ConfigError, LetheError } from '../errors.ts';
 import { type EvalResults, evaluate, ModelEval, readResults, writeResults } from '../eval/index.ts';
 import { readModelTransform, readUnlearnManifest } from '../eval/manifest.ts';
 import { EvalOptionsSchema } from '../eval/options.ts';
@@ -326,12 +326,46 @@ const roleOf = (
   examples,
 });
 
+export interface RunStudyOptions {
+  progress?: boolean;
+  baseDir?: string;
+}
+
 export async function runStudy(
   input: Study | CheckedStudy,
-  opts: { progress?: boolean; baseDir?: string } = {},
+  opts: RunStudyOptions = {},
 ): Promise<StudyResult> {
+  return (await executeStudy(input, opts, null)) as StudyResult;
+}
+
+/**
+ * Completes part of a study and writes no summary: with run ids, those runs (what a queue worker's
+ * child does); with none, only the target and oracle of every seed, prepared and evaluated (what a
+ * queue coordinator does before it enqueues the runs).
+ */
+export async function completeStudyRuns(
+  input: Study | CheckedStudy,
+  only: string[],
+  opts: RunStudyOptions = {},
+): Promise<void> {
+  await executeStudy(input, opts, only);
+}
+
+/** The local runner; `only` (not null) restricts it to those runs and skips the summary. */
+async function executeStudy(
+  input: Study | CheckedStudy,
+  opts: RunStudyOptions,
+  only: string[] | null,
+): Promise<StudyResult | null> {
   const clock = new PhaseClock();
   const checked = 'runs' in input ? input : await checkStudy(input);
+  for (const id of only ?? []) {
+    if (!checked.runs.some((r) => r.id === id)) {
+      throw new ConfigError(`study ${checked.study.name} has no run ${id}`, {
+        hint: 'the study changed after its runs were queued; rerun the coordinator',
+      });
+    }
+  }
   const { study, task, recipe } = checked;
   const base = opts.baseDir ?? process.cwd();
   const runsRoot = resolve(base, study.out);
@@ -340,7 +374,7 @@ export async function runStudy(
   const shown = (p: string) => relative(base, p) || '.';
   const say = (m: string) => opts.progress !== false && process.stderr.write(`bench: ${m}\n`);
   await mkdir(join(dir, 'runs'), { recursive: true });
-  const plan = checked.runs;
+  const plan = only ? checked.runs.filter((r) => only.includes(r.id)) : checked.runs;
   const { suite, extra, names } = checked.metrics;
   const code = codeVersion();
   const tHash = taskHash(task);
@@ -349,7 +383,9 @@ export async function runStudy(
   const referenceSets: ReferenceSet[] = [];
   let references: Summary['references'] | null = null;
   const resultsLines: string[] = [];
-  for (const seed of study.seeds) {
+  // A worker's child needs only its runs' seeds; the coordinator's preparation needs every seed.
+  const seeds = only?.length ? study.seeds.filter((seed) => plan.some((r) => r.seed === seed)) : study.seeds;
+  for (const seed of seeds) {
     const p = await clock.time('training', () =>
       prepare({ task, recipe, seed, cacheDir, progress: opts.progress }),
     );
@@ -467,6 +503,7 @@ export async function runStudy(
         await writeJsonAtomic(join(runDir, EVALUATION_FILE), record);
       }
       if (!manifest) throw new LetheError(`run ${run.id} has no manifest`, { where: modelDir });
+      if (only) continue; // rows are the summary's; a partial execution writes none
       const { metrics, notes } = leaderboardMetrics(results, 'unlearned');
       metrics.seconds = manifest.timings.seconds;
       metrics.peakRssMb = manifest.timings.peakRssMb;
@@ -497,6 +534,7 @@ export async function runStudy(
       };
     }
   }
+  if (only) return null;
   const wallTime = clock.wallTime();
   say(
     `time: ${wallTime.total.toFixed(1)} s in all — training ${wallTime.training.toFixed(1)} s, ` +

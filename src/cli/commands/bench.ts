@@ -5,8 +5,10 @@
  * the other commands — each unlearning child of a study among them — start faster.
  */
 import { relative } from 'node:path';
-import type { Command } from 'commander';
-import { checkStudy, readStudy, runStudy } from '../../study/study.ts';
+import { type Command, Option } from 'commander';
+import { watchParent } from '../../study/child.ts';
+import { runStudyOnQueue } from '../../study/queue/coordinator.ts';
+import { checkStudy, completeStudyRuns, readStudy, runStudy } from '../../study/study.ts';
 import '../../unlearn/methods/index.ts';
 
 const shown = (p: string) => relative(process.cwd(), p) || '.';
@@ -23,27 +25,51 @@ export function registerBench(program: Command): void {
     )
     .option('--check', 'only check the study file (methods, arguments, suites, metrics, task, recipe)')
     .option('--json', 'print one JSON object on stdout (the summary and file paths) instead of the table')
-    .action(async (f: { config: string; check?: boolean; json?: boolean }) => {
-      const checked = await checkStudy(readStudy(f.config), f.config);
-      if (f.check) {
-        const ok = { ok: true, study: checked.study.name, runs: checked.runs.map((r) => r.id) };
-        process.stdout.write(
-          f.json ? `${JSON.stringify(ok)}\n` : `${f.config}: ok, ${ok.runs.length} runs\n`,
-        );
-        return;
-      }
-      const { dir, summary } = await runStudy(checked);
-      const { renderLeaderboardText, renderReport } = await import('../../report/index.ts');
-      const files = await renderReport(summary, dir);
-      if (f.json) {
-        process.stdout.write(
-          `${JSON.stringify({ dir: shown(dir), report: shown(files.html), markdown: shown(files.markdown), summary })}\n`,
-        );
-        return;
-      }
-      process.stdout.write(`${renderLeaderboardText(summary)}\n`);
-      process.stdout.write(`report: ${shown(files.html)}\nsummary: ${shown(files.markdown)}\n`);
-    });
+    .option(
+      '--queue <url>',
+      'run the study on workers through a BullMQ job queue (redis://HOST:PORT[/DB]); start them with `lethe worker`',
+    )
+    .option('--retry-failed', 'with --queue: put runs that failed in an earlier attempt back on the queue')
+    // A queue worker's child: complete this one run of the study, nothing else.
+    .addOption(new Option('--only <run>').hideHelp())
+    .action(
+      async (f: {
+        config: string;
+        check?: boolean;
+        json?: boolean;
+        queue?: string;
+        retryFailed?: boolean;
+        only?: string;
+      }) => {
+        const checked = await checkStudy(readStudy(f.config), f.config);
+        if (f.check) {
+          const ok = { ok: true, study: checked.study.name, runs: checked.runs.map((r) => r.id) };
+          process.stdout.write(
+            f.json ? `${JSON.stringify(ok)}\n` : `${f.config}: ok, ${ok.runs.length} runs\n`,
+          );
+          return;
+        }
+        if (f.only) {
+          // Started by a queue worker: end with it, so a retried run never has an orphan beside it.
+          watchParent();
+          await completeStudyRuns(checked, [f.only]);
+          return;
+        }
+        const { dir, summary } = f.queue
+          ? await runStudyOnQueue(checked, { queue: f.queue, retryFailed: f.retryFailed })
+          : await runStudy(checked);
+        const { renderLeaderboardText, renderReport } = await import('../../report/index.ts');
+        const files = await renderReport(summary, dir);
+        if (f.json) {
+          process.stdout.write(
+            `${JSON.stringify({ dir: shown(dir), report: shown(files.html), markdown: shown(files.markdown), summary })}\n`,
+          );
+          return;
+        }
+        process.stdout.write(`${renderLeaderboardText(summary)}\n`);
+        process.stdout.write(`report: ${shown(files.html)}\nsummary: ${shown(files.markdown)}\n`);
+      },
+    );
   program
     .command('report')
     .description('re-render a study report from its summary.json (no models needed)')
