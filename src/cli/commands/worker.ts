@@ -1,14 +1,7 @@
 /** `lethe worker --queue redis://…`: take study runs from a job queue until stopped (SIGINT/SIGTERM). */
 import { type Command, Option } from 'commander';
-import { ConfigError } from '../../errors.ts';
 import { startWorker } from '../../study/queue/worker.ts';
-
-const positiveInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new ConfigError(`${flag} must be a positive integer`, { found: v });
-  return n;
-};
+import { intOption } from '../options.ts';
 
 export function registerWorker(program: Command): void {
   program
