@@ -60,8 +60,8 @@ function axisTitle(summary: Summary, key: string, fallback: string, extra = ''):
 }
 
 /** Forget-side measures the trade-off plot can use, best first (forget quality is the TOFU one). */
-const FORGET_KEYS = ['forgetQuality', 'forgetEfficacy', 'verbMem', 'knowMem'];
-const UTILITY_KEYS = ['modelUtility', 'utility', 'retainKnowMem'];
+const FORGET_KEYS = ['tofu.forgetQuality', 'muse.verbmem.forget', 'muse.knowmem.forget', 'closeness.gapLeft'];
+const UTILITY_KEYS = ['tofu.modelUtility', 'muse.knowmem.retain', 'mcq.utility'];
 
 /** Point labels for one side: anchored at their left end (text to the right of the point) or right end. */
 function labelLayer(side: 'left' | 'right'): Layer {
@@ -117,7 +117,9 @@ export function tradeoffChart(summary: Summary, series: Series[] = seriesOf(summ
   // the runs apart. A zero p-value (underflow) has no log, so it sits at the floor, marked "≤".
   const positive = points.map((p) => p.x).filter((x) => x > 0);
   const logX =
-    xKey === 'forgetQuality' && positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 100;
+    xKey === 'tofu.forgetQuality' &&
+    positive.length > 0 &&
+    Math.max(...positive) / Math.min(...positive) > 100;
   let floorNote = '';
   if (logX) {
     const floor = Math.min(...positive) / 10;

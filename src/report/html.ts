@@ -10,11 +10,15 @@ import type { ChartPlan } from './charts.ts';
 import { rowAnchor, rowSection } from './details.ts';
 import {
   bestPerColumn,
+  cellInterval,
+  cellText,
   cellValue,
   DIRECTION_MARK,
   DIRECTION_TEXT,
   escapeHtml,
+  formatHalfWidth,
   formatValue,
+  NOT_APPLICABLE,
   type Series,
   seriesOf,
 } from './format.ts';
@@ -47,13 +51,14 @@ function headerCell(col: Column): string {
 
 function valueCell(summary: Summary, col: Column, row: RunRow, isBest: boolean, ref: boolean): string {
   const v = cellValue(row, col.key);
-  const text = formatValue(v, col.format);
+  const text = cellText(row, col);
   const oracleValue = cellValue(summary.references.oracle, col.key);
+  const ci = cellInterval(row, col.key);
   const classes = ['num'];
   let title = '';
   if (v === null) {
-    classes.push('missing');
-    title = row.notes[col.key] ?? 'not applicable or not measured';
+    classes.push(text === NOT_APPLICABLE ? 'na' : 'missing');
+    title = row.notes[col.key] ?? 'not measured';
   } else if (
     col.direction === 'closer-to-oracle' &&
     oracleValue !== null &&
@@ -62,14 +67,21 @@ function valueCell(summary: Summary, col: Column, row: RunRow, isBest: boolean, 
     const d = v - oracleValue;
     title = `${d >= 0 ? '+' : '−'}${formatValue(Math.abs(d), col.format)} from the oracle's ${formatValue(oracleValue, col.format)}`;
   }
+  if (v !== null && ci) {
+    const iv = `95% interval ${formatValue(ci.lo, col.format)} – ${formatValue(ci.hi, col.format)}`;
+    title = title ? `${iv} · ${title}` : iv;
+  }
   if (isBest && !ref) {
     classes.push('best');
-    title = title ? `best in column · ${title}` : 'best in column';
+    title = title
+      ? `best in column, beyond the uncertainty · ${title}`
+      : 'best in column, beyond the uncertainty';
   }
+  const pm = v !== null && ci ? `<span class="ci">${escapeHtml(formatHalfWidth(ci, col.format))}</span>` : '';
   const star = isBest && !ref ? '<span class="star" aria-label="best in column">★</span>' : '';
   const sort = ref ? '' : ` data-sort="${sortKey(col, v, oracleValue)}"`;
   const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
-  return `<td class="${classes.join(' ')}"${sort}${titleAttr}>${escapeHtml(text)}${star}</td>`;
+  return `<td class="${classes.join(' ')}"${sort}${titleAttr}>${escapeHtml(text)}${pm}${star}</td>`;
 }
 
 export function leaderboardHtml(summary: Summary, series: Series[]): string {
@@ -110,8 +122,14 @@ ${runs}${emptyRuns}
 function legendHtml(summary: Summary): string {
   const dirs = [...new Set(summary.columns.map((c) => c.direction))];
   const items = dirs.map((d) => `<span><b>${DIRECTION_MARK[d]}</b> ${escapeHtml(DIRECTION_TEXT[d])}</span>`);
-  items.push('<span><b>★</b> best run in the column (reference rows are not ranked)</span>');
-  items.push('<span><b>—</b> not applicable or skipped (hover for the reason)</span>');
+  items.push(
+    '<span><b>★</b> best run in the column, marked only when it beats every other run by more than the uncertainty (non-overlapping 95% intervals; without intervals, a different printed value): no mark on ties or noise; reference rows are not ranked</span>',
+  );
+  items.push(
+    '<span><b>±</b> half-width of the 95% bootstrap interval over items (hover for the interval)</span>',
+  );
+  items.push('<span><b>n/a</b> the metric does not apply to the row (reason below and on hover)</span>');
+  items.push('<span><b>—</b> skipped or not measured (hover for the reason)</span>');
   items.push('<span>Click a header to sort the runs.</span>');
   const notes = [summary.references.target, summary.references.oracle, ...summary.runs].flatMap((r) =>
     Object.entries(r.notes).map(

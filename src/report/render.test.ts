@@ -90,12 +90,24 @@ describe('renderReport on the fixture', () => {
     const runRows = runs.slice(0, runs.indexOf('</tbody>')).match(/<tr class="run"/g);
     assert.equal(runRows?.length, s.runs.length);
     assert.ok(!refs.includes('class="num best"'), 'references are not ranked');
-    // npo is best in 7 of 9 columns; task-vector in time and memory.
+    // npo is best in 6 of 10 columns; task-vector in time and memory; no run in MIA AUC and
+    // relearn recovery, where the best is within the uncertainty of another run.
     const npoRow = runs.slice(runs.indexOf('data-id="npo-s0"'), runs.indexOf('data-id="task-vector-s0"'));
-    assert.equal(npoRow.match(/class="num best"/g)?.length, 7);
+    assert.equal(npoRow.match(/class="num best"/g)?.length, 6);
+    assert.equal(html.match(/class="num best"/g)?.length, 8);
+    // Intervals are shown (± half-width) with the full interval on hover, the oracle's MIA AUC too.
+    const oracleRow = refs.slice(refs.indexOf('ref-oracle'));
+    assert.match(
+      oracleRow,
+      /title="95% interval 0\.440 – 0\.566"[^>]*>0\.503<span class="ci">± 0\.063<\/span>/,
+    );
+    // A metric that does not apply says n/a with its reason.
+    assert.match(refs, /class="num na" title="n\/a: the target is the reference[^"]*">n\/a</);
     // Column descriptions are header tooltips.
     assert.ok(
-      html.includes('title="KS p-value of forget truth ratios vs the oracle (TOFU) (higher is better)"'),
+      html.includes(
+        'title="KS-test p-value of forget truth ratios against the oracle&#39;s (higher is better)"',
+      ),
     );
     // A skipped value shows its reason on hover.
     assert.ok(
@@ -174,8 +186,9 @@ describe('renderReport edge cases', () => {
 
   test('trade-off axis falls back when forget quality is absent, and nulls are listed, not plotted', () => {
     const s = fixture();
-    for (const r of [s.references.target, s.references.oracle, ...s.runs]) delete r.metrics.forgetQuality;
-    s.runs[2].metrics.modelUtility = null;
+    for (const r of [s.references.target, s.references.oracle, ...s.runs])
+      delete r.metrics['tofu.forgetQuality'];
+    s.runs[2].metrics['tofu.modelUtility'] = null;
     const plan = planCharts(s)[0];
     assert.ok(plan.spec);
     assert.match(JSON.stringify(plan.spec), /VerbMem/);

@@ -32,11 +32,16 @@ describe('renderMarkdown', () => {
     const md = renderMarkdown(fixture());
     const rows = md.split('\n').filter((l) => l.startsWith('|'));
     const npo = cells(rows.find((l) => l.includes('npo'))!);
-    assert.equal(npo[2], '**4.12e-1**');
-    assert.equal(npo[4], '**3.1**');
+    assert.equal(npo[2], '**4.12e-1** ★');
+    assert.equal(npo[4], '**3.1** ★');
+    assert.equal(npo[5], '**0.233 ± 0.025** ★');
+    assert.equal(npo[6], '0.521 ± 0.060', 'within the uncertainty of grad-diff: no mark');
     const tv = cells(rows.find((l) => l.includes('task-vector'))!);
     assert.equal(tv[4], '—');
-    assert.equal(tv[9], '**1m 35s**');
+    assert.equal(tv[10], '**1m 35s** ★');
+    const oracle = cells(rows.find((l) => l.includes('oracle'))!);
+    assert.equal(oracle[6], '0.503 ± 0.063');
+    assert.equal(oracle[8], 'n/a');
     for (const ref of rows.slice(2, 4)) assert.ok(!ref.includes('**'), ref);
   });
   test('study facts and skipped-metric notes are listed', () => {
@@ -44,7 +49,7 @@ describe('renderMarkdown', () => {
     assert.match(md, /^# Study tofu-forget05-demo/);
     assert.match(md, /- \*\*Seeds:\*\* 0/);
     assert.match(md, /- \*\*Suites:\*\* tofu, muse, privacy/);
-    assert.match(md, /task-vector α=1\.5 · privLeak: skipped: the Min-K% attack/);
+    assert.match(md, /task-vector α=1\.5 · muse\.privleak: skipped: the Min-K% attack/);
   });
   test('pipes, newlines and markup in labels cannot break the table', () => {
     const s = fixture();

@@ -3,16 +3,26 @@
  * best values in bold) and `renderLeaderboardText` (an aligned plain-text table, best values
  * starred, for printing to a terminal). Same rows, order and numbers as the HTML report.
  */
-import type { RunRow, Summary } from '../study/study-schema.ts';
+import type { Column, RunRow, Summary } from '../study/study-schema.ts';
 import {
   allRows,
   bestPerColumn,
-  cellValue,
+  cellInterval,
+  cellText,
   DIRECTION_MARK,
   DIRECTION_TEXT,
-  formatValue,
+  formatHalfWidth,
   isReference,
 } from './format.ts';
+
+/** A cell's value with "± half-width" of its 95% interval, when it has one. */
+export function cellWithInterval(row: RunRow, col: Column): string {
+  const text = cellText(row, col);
+  const ci = cellInterval(row, col.key);
+  return ci && Number.isFinite(ci.lo) && text !== '—' && text !== 'n/a'
+    ? `${text} ${formatHalfWidth(ci, col.format)}`
+    : text;
+}
 
 /** Table cells must stay on one line and must not close the cell early. */
 function mdCell(text: string): string {
@@ -60,15 +70,18 @@ export function renderMarkdown(summary: Summary): string {
   for (const row of allRows(summary)) {
     const ref = isReference(summary, row);
     const cells = cols.map((c) => {
-      const text = mdCell(formatValue(cellValue(row, c.key), c.format));
-      return !ref && best.get(c.key)?.has(row.id) ? `**${text}**` : text;
+      const text = mdCell(cellWithInterval(row, c));
+      return !ref && best.get(c.key)?.has(row.id) ? `**${text}** ★` : text;
     });
     const name = ref ? `_${mdCell(rowName(summary, row))}_` : mdCell(rowName(summary, row));
     lines.push(`| ${name} | ${mdCell(row.method)} | ${cells.join(' | ')} |`);
   }
   lines.push('');
   lines.push(
-    'Bold: best run in the column (references excluded). ' +
+    'Bold ★: the best run in the column, marked only when it beats every other run by more than the ' +
+      'uncertainty (non-overlapping 95% intervals; without intervals, a different printed value), so ' +
+      'ties and noise get no mark; references are not ranked. ± half-width of the 95% bootstrap ' +
+      'interval over items. n/a: the metric does not apply to the row (reason under Notes). ' +
       `${DIRECTION_MARK.higher} ${DIRECTION_TEXT.higher}; ${DIRECTION_MARK.lower} ${DIRECTION_TEXT.lower}; ` +
       `${DIRECTION_MARK['closer-to-oracle']} ${DIRECTION_TEXT['closer-to-oracle']}. — not applicable or skipped.`,
     '',
@@ -97,11 +110,6 @@ function pad(text: string, w: number, right: boolean): string {
   return right ? fill + text : text + fill;
 }
 
-function clip(text: string, max: number): string {
-  const chars = [...text.replace(/\s+/g, ' ')];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
-}
-
 /** The leaderboard as an aligned plain-text table; best run values carry a trailing '*'. */
 export function renderLeaderboardText(summary: Summary): string {
   const best = bestPerColumn(summary);
@@ -113,9 +121,9 @@ export function renderLeaderboardText(summary: Summary): string {
       ? `(${row === summary.references.target ? 'target' : 'oracle'}) ${row.label}`
       : row.label;
     return [
-      clip(name || row.id, 36),
+      (name || row.id).replace(/\s+/g, ' '),
       ...cols.map((c) => {
-        const text = formatValue(cellValue(row, c.key), c.format);
+        const text = cellWithInterval(row, c);
         return !ref && best.get(c.key)?.has(row.id) ? `${text}*` : `${text} `;
       }),
     ];
@@ -133,8 +141,8 @@ export function renderLeaderboardText(summary: Summary): string {
     if (i === 1) out.push(rule);
   });
   out.push(
-    `* best run per column · ${DIRECTION_MARK.higher} higher · ${DIRECTION_MARK.lower} lower · ` +
-      `${DIRECTION_MARK['closer-to-oracle']} closer to oracle · — skipped`,
+    `* best run per column, beyond the uncertainty · ± 95% interval · ${DIRECTION_MARK.higher} higher · ` +
+      `${DIRECTION_MARK.lower} lower · ${DIRECTION_MARK['closer-to-oracle']} closer to oracle · n/a not applicable · — skipped`,
   );
   return `${out.join('\n')}\n`;
 }

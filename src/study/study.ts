@@ -20,14 +20,20 @@ import { TrainRecipeOverrides } from '../config/train-config.ts';
 import { contentHash, type Task, taskHash } from '../data/index.ts';
 import { resolveTask } from '../data/resolve-task.ts';
 import { ConfigError, LetheError } from '../errors.ts';
-import { type EvalResults, evaluate, readResults, writeResults } from '../eval/index.ts';
+import { type EvalResults, evaluate, readResults, resultCells, writeResults } from '../eval/index.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { qaPrompt } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { type Prepared, prepare } from './prepare.ts';
-import { LEADERBOARD, type RunRow, type Summary, SummarySchema } from './study-schema.ts';
+import {
+  LEADERBOARD,
+  LEADERBOARD_METRICS,
+  type RunRow,
+  type Summary,
+  SummarySchema,
+} from './study-schema.ts';
 import { type Manifest, readManifest } from './unlearn-job.ts';
 
 const MethodEntry = z.strictObject({
@@ -106,50 +112,13 @@ const extraOf = (r: EvalResults, name: string, role: 'unlearned' | 'oracle' | 't
   const m = r.metrics[name]?.[role];
   return m && 'value' in m ? (m.extra ?? {}) : {};
 };
-const reasonOf = (r: EvalResults, name: string, role: 'unlearned' | 'oracle' | 'target'): string | null => {
-  const m = r.metrics[name]?.[role];
-  if (!m) return 'not evaluated';
-  return 'skipped' in m ? m.skipped : 'failed' in m ? `failed: ${m.failed}` : null;
-};
-
-/** Leaderboard keys → evaluation metric names. */
-const METRIC_OF: Record<string, string> = {
-  forgetQuality: 'tofu.forgetQuality',
-  modelUtility: 'tofu.modelUtility',
-  privLeak: 'muse.privleak',
-  verbMem: 'muse.verbmem.forget',
-  miaAuc: 'mia.loss',
-  privacyLeakRate: 'pii.fewShot.forget',
-};
-
-function leaderboardMetrics(r: EvalResults, role: 'unlearned' | 'oracle' | 'target') {
-  const metrics: Record<string, number | null> = {};
-  const notes: Record<string, string> = {};
-  for (const [key, name] of Object.entries(METRIC_OF)) {
-    metrics[key] = metricValue(r, name, role);
-    const why = metrics[key] === null ? reasonOf(r, name, role) : null;
-    if (why) notes[key] = why;
-  }
-  // Relearning recovery: how much of the forgetting (target → this model, on the held-back forget
-  // items) a short relearning attack undoes. Needs the target's unattacked value.
-  const before = extraOf(r, 'robustness.relearn', role).before;
-  const after = metricValue(r, 'robustness.relearn', role);
-  const targetBefore = extraOf(r, 'robustness.relearn', 'target').before;
-  if (
-    typeof before === 'number' &&
-    after !== null &&
-    typeof targetBefore === 'number' &&
-    before - targetBefore > 1e-6
-  ) {
-    metrics.relearnRecovery = Math.min(1, Math.max(0, (before - after) / (before - targetBefore)));
-  } else {
-    metrics.relearnRecovery = null;
-    notes.relearnRecovery =
-      role === 'unlearned' && after !== null
-        ? 'no forgetting to recover (NLL not above the target)'
-        : 'relearning check not run';
-  }
-  return { metrics, notes };
+/** A row's leaderboard cells (registered metrics; relearn recovery is robustness.relearnRecovery). */
+function leaderboardMetrics(
+  r: EvalResults,
+  role: 'unlearned' | 'oracle' | 'target',
+  fill: Record<string, number | null | undefined> = {},
+) {
+  return resultCells(r, role, LEADERBOARD_METRICS, fill);
 }
 
 function rocOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): RunRow['roc'] {
@@ -228,9 +197,7 @@ function referenceRow(
   seed: number,
   seconds: number,
 ): RunRow {
-  const { metrics, notes } = leaderboardMetrics(r, id);
-  metrics.seconds = seconds;
-  metrics.peakRssMb = null;
+  const { metrics, notes, intervals } = leaderboardMetrics(r, id, { 'efficiency.seconds': seconds });
   return {
     id,
     method: id,
@@ -239,6 +206,7 @@ function referenceRow(
     args: {},
     seed,
     metrics,
+    intervals,
     notes,
     curves: { step: [], loss: [] },
     roc: rocOf(r, id),
@@ -358,9 +326,10 @@ export async function runStudy(
         await writeResults(resultsPath, results);
       }
       manifest ??= readManifest(join(runDir, 'model'));
-      const { metrics, notes } = leaderboardMetrics(results, 'unlearned');
-      metrics.seconds = manifest?.timings.seconds ?? null;
-      metrics.peakRssMb = manifest?.timings.peakRssMb ?? null;
+      const { metrics, notes, intervals } = leaderboardMetrics(results, 'unlearned', {
+        'efficiency.seconds': manifest?.timings.seconds,
+        'efficiency.peakMemoryMb': manifest?.timings.peakRssMb,
+      });
       const method = getMethod(run.method);
       rows.push({
         id: run.id,
@@ -370,6 +339,7 @@ export async function runStudy(
         args: run.args,
         seed,
         metrics,
+        intervals,
         notes,
         curves: curvesOf(join(runDir, 'model')),
         roc: rocOf(results, 'unlearned'),

@@ -75,8 +75,8 @@ test('a tiny study runs end to end and resumes without redoing finished runs', a
   assert.equal(s.references.target.method, 'target');
   const ga = s.runs.find((r) => r.method === 'ga')!;
   assert.ok(ga.curves.step.length > 0 && ga.trainableParameters > 0 && ga.timings.peakRssMb > 0);
-  assert.ok(ga.metrics.forgetQuality !== null && ga.metrics.modelUtility !== null);
-  assert.ok(s.references.target.metrics.miaAuc! > s.references.oracle.metrics.miaAuc!);
+  assert.ok(ga.metrics['tofu.forgetQuality'] !== null && ga.metrics['tofu.modelUtility'] !== null);
+  assert.ok(s.references.target.metrics['mia.loss']! > s.references.oracle.metrics['mia.loss']!);
   for (const r of s.runs) assert.ok(existsSync(join(first.dir, 'runs', r.id, 'results.json')));
   const again = await runStudy(study, { progress: false });
   // Finished runs are reused: their manifests (with timings) are unchanged, so the summaries match.

@@ -22,7 +22,9 @@ import { jsonNumber, meanOutput, QA_STOP } from './shared.ts';
  */
 export const verbmem: Metric = registerMetric({
   name: 'muse.verbmem.forget',
+  label: 'VerbMem',
   direction: 'closer-to-oracle',
+  format: 3,
   summary: 'VerbMem: ROUGE-L F1 of greedy continuations of forget passages',
   requires: ['eval.verbatim.forget'],
   compute(ctx) {
@@ -58,6 +60,8 @@ function knowmem(name: 'forget' | 'retain'): Metric {
   const set = name === 'forget' ? 'knowmemForget' : 'knowmemRetain';
   return registerMetric({
     name: `muse.knowmem.${name}`,
+    label: `KnowMem (${name})`,
+    format: 3,
     direction: name === 'forget' ? 'closer-to-oracle' : 'higher',
     summary: `KnowMem: ROUGE-L F1 of few-shot greedy answers on qa.${set}`,
     requires: [`eval.qa.${set}`],
@@ -116,7 +120,9 @@ export const knowmemRetain = knowmem('retain');
  */
 export const privleak: Metric = registerMetric({
   name: 'muse.privleak',
+  label: 'PrivLeak',
   direction: 'closer-to-oracle',
+  format: 1,
   summary: 'PrivLeak: relative Min-K% AUC gap to the oracle, forget vs holdout (×100)',
   requires: ['oracle', 'split.forget.primary', 'split.holdout.primary'],
   compute(ctx) {

@@ -152,6 +152,13 @@ function tofuPart(ctx: Pick<MetricContext, 'task' | 'model'>, role: TofuRole, pa
 // ---------------------------------------------------------------------------------------------
 // Registration
 
+const ROLE_LABEL: Record<TofuRole, string> = {
+  forget: 'forget',
+  retain: 'retain',
+  realAuthors: 'real authors',
+  worldFacts: 'world facts',
+};
+
 const ROLE_WORDS: Record<TofuRole, string> = {
   forget: 'the forget set',
   retain: 'the retain set',
@@ -169,7 +176,9 @@ for (const role of ROLES) {
    */
   registerMetric({
     name: `tofu.${role}.prob`,
+    label: `Probability (${ROLE_LABEL[role]})`,
     direction,
+    format: 3,
     summary: `answer probability on ${ROLE_WORDS[role]}${normalised(role) ? ' (normalised over the options)' : ''}`,
     compute: (ctx) => tofuPart(ctx, role, 'prob'),
   });
@@ -180,7 +189,9 @@ for (const role of ROLES) {
    */
   registerMetric({
     name: `tofu.${role}.rouge`,
+    label: `ROUGE-L (${ROLE_LABEL[role]})`,
     direction,
+    format: 3,
     summary: `ROUGE-L recall (stemmed) of greedy answers on ${ROLE_WORDS[role]}`,
     compute: (ctx) => tofuPart(ctx, role, 'rouge'),
   });
@@ -191,7 +202,9 @@ for (const role of ROLES) {
    */
   registerMetric({
     name: `tofu.${role}.truthRatio`,
+    label: `Truth ratio (${ROLE_LABEL[role]})`,
     direction,
+    format: 3,
     summary: `truth ratio on ${ROLE_WORDS[role]} (${forget ? 'mean min(R, 1/R)' : 'mean max(0, 1 - R)'})`,
     compute: (ctx) => tofuPart(ctx, role, 'truthRatio'),
   });
@@ -206,7 +219,9 @@ for (const role of ROLES) {
  */
 export const forgetQuality: Metric = registerMetric({
   name: 'tofu.forgetQuality',
+  label: 'Forget quality',
   direction: 'higher',
+  format: 'sci',
   summary: "KS-test p-value of forget truth ratios against the oracle's",
   requires: ['oracle', 'split.forget.qa'],
   compute(ctx) {
@@ -242,7 +257,9 @@ export const forgetQuality: Metric = registerMetric({
  */
 export const modelUtility: Metric = registerMetric({
   name: 'tofu.modelUtility',
+  label: 'Model utility',
   direction: 'higher',
+  format: 3,
   summary: 'harmonic mean of probability, ROUGE and truth ratio on retain, real authors and world facts',
   compute(ctx) {
     const components: Record<string, number> = {};
