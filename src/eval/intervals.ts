@@ -112,3 +112,40 @@ export function twoSampleInterval(
 /** Half the width of an interval (0 when it has no bounds). */
 export const halfWidth = (ci: Interval | undefined | null): number =>
   ci && ci.lo !== null && ci.hi !== null ? (ci.hi - ci.lo) / 2 : 0;
+
+/**
+ * 95% interval of a statistic of several classes of items (forget and holdout), each class holding
+ * aligned arrays (the same items scored by two models): every class is resampled on its own, and a
+ * class's draw applies to all its arrays (stratified and paired). Non-finite items are left out of
+ * their class.
+ */
+export function stratifiedPairedInterval(
+  classes: readonly (readonly (readonly number[])[])[],
+  stat: (classes: Float64Array[][]) => number,
+  tag: string,
+): Interval {
+  const method = 'stratified paired percentile bootstrap over items';
+  const data = classes.map((arrays) => {
+    const n0 = Math.min(...arrays.map((a) => a.length));
+    const keep: number[] = [];
+    for (let i = 0; i < n0; i++) if (arrays.every((a) => Number.isFinite(a[i]))) keep.push(i);
+    return arrays.map((a) => Float64Array.from(keep, (i) => a[i]));
+  });
+  const sizes = data.map((d) => d[0]?.length ?? 0);
+  const items = sizes.reduce((s, n) => s + n, 0);
+  if (sizes.some((n) => n === 0)) return { lo: null, hi: null, level: CI_LEVEL, method, resamples: 0, items };
+  const rng = new Rng(seedOf(`${tag}|${sizes.join(',')}|${data.map((d) => d[0][0]).join(',')}`));
+  const idx = sizes.map((n) => new Int32Array(n));
+  const samples = data.map((arrays) => arrays.map((a) => new Float64Array(a.length)));
+  const stats = new Float64Array(CI_RESAMPLES);
+  for (let r = 0; r < CI_RESAMPLES; r++) {
+    data.forEach((arrays, c) => {
+      draw(rng, sizes[c], idx[c]);
+      arrays.forEach((a, k) => {
+        for (let i = 0; i < sizes[c]; i++) samples[c][k][i] = a[idx[c][i]];
+      });
+    });
+    stats[r] = stat(samples);
+  }
+  return interval(stats, items, method);
+}

@@ -12,6 +12,8 @@ export interface ResultCells {
   metrics: Record<string, number | null>;
   intervals: Record<string, { lo: number; hi: number }>;
   notes: Record<string, string>;
+  /** What a value rests on, where its metric says (items compared, components present). */
+  basis: Record<string, string>;
 }
 
 export function resultCells(
@@ -20,7 +22,7 @@ export function resultCells(
   names: readonly string[],
   fill: Record<string, number | null | undefined> = {},
 ): ResultCells {
-  const out: ResultCells = { metrics: {}, intervals: {}, notes: {} };
+  const out: ResultCells = { metrics: {}, intervals: {}, notes: {}, basis: {} };
   for (const name of names) {
     const m = r.metrics[name]?.[role];
     if (!m && fill[name] !== undefined && fill[name] !== null) {
@@ -39,6 +41,9 @@ export function resultCells(
         out.notes[name] = `no value${typeof note === 'string' ? `: ${note}` : ''}`;
       }
       if (m.ci && m.ci.lo !== null && m.ci.hi !== null) out.intervals[name] = { lo: m.ci.lo, hi: m.ci.hi };
+      const basis = m.extra?.basis;
+      if (typeof basis === 'string') out.basis[name] = basis;
+      else if (m.ci && m.ci.items > 0) out.basis[name] = `${m.ci.items} items (95% interval: ${m.ci.method})`;
     }
   }
   return out;

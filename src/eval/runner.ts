@@ -17,6 +17,7 @@ import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import { transformToJson } from '../unlearn/prompted.ts';
 import type { InputTransform } from '../unlearn/types.ts';
 import { readModelTransform, readUnlearnManifest, type UnlearnManifest } from './manifest.ts';
 import { getMetric, isDerived, metricInputs, metricNames } from './metrics/index.ts';
@@ -100,6 +101,21 @@ async function load(src: ModelSource, label: string, options: EvalOptions): Prom
   return new ModelEval({ label, model, tokenizer, transform, manifest, dir: src.dir, options });
 }
 
+/**
+ * Warnings about the model that change what its numbers mean, beside the fitted-input counts: an
+ * icul transform that the context length forced to fewer correct examples than asked.
+ */
+export function transformWarnings(transform: InputTransform | null): Record<string, number> {
+  if (!transform) return {};
+  const spec = transformToJson(transform);
+  if (spec.kind === 'icul' && spec.retainShots < spec.shots - 1) {
+    return {
+      [`icul: context length allows ${spec.retainShots} of ${spec.shots - 1} correct examples per query (the rest were dropped)`]: 1,
+    };
+  }
+  return {};
+}
+
 function modelInfo(me: ModelEval): ModelInfo {
   const n = me.model.numParameters();
   return {
@@ -107,7 +123,7 @@ function modelInfo(me: ModelEval): ModelInfo {
     transform: me.transform?.kind ?? null,
     method: me.manifest?.method ?? null,
     parameters: n,
-    warnings: me.warnings(),
+    warnings: { ...transformWarnings(me.transform), ...me.warnings() },
     cost: {
       forwardTokens: me.forwardTokens,
       backwardTokens: me.backwardTokens,

@@ -50,7 +50,10 @@ export interface MetricOutput {
   /** Confidence interval of `value` (bootstrap over items), where the metric can give one. */
   ci?: Interval;
   perItem?: Record<string, Series>;
-  /** Secondary numbers and explanations (other AUCs, ROC points, counts, what was left out). */
+  /**
+   * Secondary numbers and explanations (other AUCs, ROC points, counts, what was left out);
+   * `basis`, a sentence saying what the value rests on, is shown beside it in reports.
+   */
   extra?: Record<string, JsonValue>;
 }
 

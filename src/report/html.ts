@@ -71,6 +71,8 @@ function valueCell(summary: Summary, col: Column, row: RunRow, isBest: boolean, 
     const iv = `95% interval ${formatValue(ci.lo, col.format)} – ${formatValue(ci.hi, col.format)}`;
     title = title ? `${iv} · ${title}` : iv;
   }
+  const basis = v !== null ? row.basis?.[col.key] : undefined;
+  if (basis) title = title ? `${title} · ${basis}` : basis;
   if (isBest && !ref) {
     classes.push('best');
     title = title
@@ -90,11 +92,16 @@ export function leaderboardHtml(summary: Summary, series: Series[]): string {
   const row = (s: Series, index: number): string => {
     const ref = s.role !== 'run';
     const tag = ref ? '<span class="tag">ref</span>' : '';
+    const warns = s.row.warnings ?? [];
+    const warn =
+      warns.length > 0
+        ? `<span class="warn" title="${escapeHtml(warns.join('\n'))}" aria-label="warnings">⚠</span>`
+        : '';
     const cells = cols.map((c) => valueCell(summary, c, s.row, best.get(c.key)?.has(s.row.id) ?? false, ref));
     return (
       `<tr class="${ref ? `ref ref-${s.role}` : 'run'}" data-id="${escapeHtml(s.row.id)}">` +
       `<td class="name" data-sort="${escapeHtml(s.name)}"><span class="swatch" style="background:${s.colour}" aria-hidden="true"></span>` +
-      `<a href="#${rowAnchor(index, s.row)}">${escapeHtml(s.name)}</a>${tag}</td>` +
+      `<a href="#${rowAnchor(index, s.row)}">${escapeHtml(s.name)}</a>${tag}${warn}</td>` +
       `<td class="method" data-sort="${escapeHtml(s.row.method)}">${ref ? 'reference' : escapeHtml(s.row.method)}</td>${cells.join('')}</tr>`
     );
   };
@@ -131,7 +138,11 @@ function legendHtml(summary: Summary): string {
   items.push('<span><b>n/a</b> the metric does not apply to the row (reason below and on hover)</span>');
   items.push('<span><b>—</b> skipped or not measured (hover for the reason)</span>');
   items.push('<span>Click a header to sort the runs.</span>');
-  const notes = [summary.references.target, summary.references.oracle, ...summary.runs].flatMap((r) =>
+  const rows = [summary.references.target, summary.references.oracle, ...summary.runs];
+  const warnings = rows.flatMap((r) =>
+    (r.warnings ?? []).map((w) => `<li><b>${escapeHtml(r.label || r.id)}</b> · ⚠ ${escapeHtml(w)}</li>`),
+  );
+  const notes = rows.flatMap((r) =>
     Object.entries(r.notes).map(
       ([k, note]) =>
         `<li><b>${escapeHtml(r.label || r.id)}</b> · ${escapeHtml(summary.columns.find((c) => c.key === k)?.label ?? k)}: ${escapeHtml(note)}</li>`,
@@ -145,6 +156,7 @@ function legendHtml(summary: Summary): string {
     .join('');
   return (
     `<div class="legend">${items.join('')}</div>` +
+    (warnings.length > 0 ? `<ul class="notes warnings">${warnings.join('')}</ul>` : '') +
     (notes.length > 0 ? `<ul class="notes">${notes.join('')}</ul>` : '') +
     `<details class="columns"><summary>What the columns mean</summary><dl>${columns}</dl></details>`
   );

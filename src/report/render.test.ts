@@ -213,3 +213,56 @@ describe('renderReport edge cases', () => {
     );
   });
 });
+
+describe('report fixes: captions, whole names, warnings, raw truth ratios', () => {
+  test("loss-curve caption says what each method's forget loss is and which way it moves", () => {
+    const plan = planCharts(fixture()).find((p) => p.name === 'loss-curves')!;
+    assert.match(plan.caption, /npo: the NPO loss .* falls towards 0 as it forgets/);
+    assert.match(plan.caption, /grad-diff: the NLL of the forget answers, which rises as it forgets/);
+    assert.doesNotMatch(plan.caption, /rising means the run is pushing it away/);
+  });
+
+  test('long run names are drawn whole in every chart, never cut with an ellipsis', async () => {
+    const s = fixture();
+    const long = 'npo β=0.1 lr=1e-4 epochs=5 retain-weight=1.0 a-very-long-descriptive-label-for-this-run';
+    s.runs[1].label = long;
+    const dir = await tempDir();
+    const files = await renderReport(s, dir, { png: false, onWarning: () => {} });
+    const html = await readFile(files.html, 'utf8');
+    for (const name of ['loss-curves', 'truth-ratios', 'tradeoff', 'mia-roc']) {
+      const at = html.indexOf(`data-plot="${name}"`);
+      const svg = html.slice(html.indexOf('<svg', at), html.indexOf('</svg>', at));
+      assert.ok(svg.includes(long.replace(/&/g, '&amp;')), `${name} shows the whole name`);
+    }
+    assert.ok(!/a-very-long-descr[^<"]*…/.test(html), 'no truncated label');
+  });
+
+  test('warnings that matter appear in the leaderboard, the legend, the details and summary.md', async () => {
+    const dir = await tempDir();
+    const files = await renderReport(fixture(), dir, { png: false, onWarning: () => {} });
+    const html = await readFile(files.html, 'utf8');
+    const md = await readFile(files.markdown, 'utf8');
+    const w = 'icul: context length allows 1 of 3 correct examples per query';
+    assert.match(html, new RegExp(`<span class="warn" title="${w}[^"]*"`));
+    assert.ok(html.includes(`<h4>Warnings</h4><ul class="notes warnings"><li>⚠ ${w}`));
+    assert.match(md, new RegExp(`### Warnings\\n\\n- task-vector α=1\\.5: ${w}`));
+    // What values rest on: forget quality's item counts, model utility's components.
+    assert.match(md, /tofu\.forgetQuality: KS p-value comparing 40 truth ratios with the oracle's 40/);
+    assert.match(html, /harmonic mean of 6 of 9 components/);
+  });
+
+  test('the truth-ratio plot shows raw R on a log axis, against the oracle', () => {
+    const plan = planCharts(fixture()).find((p) => p.name === 'truth-ratios')!;
+    const spec = JSON.stringify(plan.spec);
+    assert.match(spec, /"scale":\{"type":"log"\}/);
+    assert.match(spec, /Truth ratio R per forget question/);
+    assert.match(plan.caption, /raw truth ratio R/);
+    const s = fixture();
+    s.runs[0].truthRatios = [0.5, 2, 0, -1];
+    const p = planCharts(s).find((x) => x.name === 'truth-ratios')!;
+    assert.ok(
+      p.omitted.some((o) => /2 truth ratios ≤ 0/.test(o)),
+      JSON.stringify(p.omitted),
+    );
+  });
+});

@@ -69,12 +69,14 @@ describe('renderLeaderboardText', () => {
     const s = fixture();
     const text = renderLeaderboardText(s);
     const lines = text.trimEnd().split('\n');
-    // title, header, rule, 2 refs, rule, 3 runs, legend
-    assert.equal(lines.length, 1 + 1 + 1 + 2 + 1 + s.runs.length + 1);
+    // title, header, rule, 2 refs, rule, 3 runs, legend, one warning
+    assert.equal(lines.length, 1 + 1 + 1 + 2 + 1 + s.runs.length + 1 + 1);
+    assert.match(lines.at(-1)!, /^⚠ task-vector α=1\.5: icul: context length allows 1 of 3 correct examples/);
+    assert.match(lines[2 + 2 + 1 + 3], /^task-vector α=1\.5 ⚠/);
     const width = (l: string): number => [...l].length;
     const rule = lines[2];
     assert.match(rule, /^[─ ]+$/);
-    for (const l of lines.slice(1, -1)) assert.ok(width(l) <= width(rule), `${l}`);
+    for (const l of lines.slice(1, -2)) assert.ok(width(l) <= width(rule), `${l}`);
     const npo = lines.find((l) => l.startsWith('npo'))!;
     assert.match(npo, /4\.12e-1\*/);
     assert.match(npo, /0\.588\*/);

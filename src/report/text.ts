@@ -95,7 +95,17 @@ export function renderMarkdown(summary: Summary): string {
       ([key, note]) => `- ${mdCell(rowName(summary, row))} · ${mdCell(key)}: ${mdCell(note)}`,
     ),
   );
+  const warnings = allRows(summary).flatMap((row) =>
+    (row.warnings ?? []).map((w) => `- ${mdCell(rowName(summary, row))}: ${mdCell(w)}`),
+  );
+  if (warnings.length > 0) lines.push('', '### Warnings', '', ...warnings);
   if (skipped.length > 0) lines.push('', '### Notes', '', ...skipped);
+  const bases = allRows(summary).flatMap((row) =>
+    Object.entries(row.basis ?? {})
+      .filter(([key]) => cols.some((c) => c.key === key))
+      .map(([key, b]) => `- ${mdCell(rowName(summary, row))} · ${mdCell(key)}: ${mdCell(b)}`),
+  );
+  if (bases.length > 0) lines.push('', '### What the values rest on', '', ...bases);
   lines.push('');
   return lines.join('\n');
 }
@@ -121,7 +131,7 @@ export function renderLeaderboardText(summary: Summary): string {
       ? `(${row === summary.references.target ? 'target' : 'oracle'}) ${row.label}`
       : row.label;
     return [
-      (name || row.id).replace(/\s+/g, ' '),
+      `${(name || row.id).replace(/\s+/g, ' ')}${(row.warnings ?? []).length > 0 ? ' ⚠' : ''}`,
       ...cols.map((c) => {
         const text = cellWithInterval(row, c);
         return !ref && best.get(c.key)?.has(row.id) ? `${text}*` : `${text} `;
@@ -144,5 +154,7 @@ export function renderLeaderboardText(summary: Summary): string {
     `* best run per column, beyond the uncertainty · ± 95% interval · ${DIRECTION_MARK.higher} higher · ` +
       `${DIRECTION_MARK.lower} lower · ${DIRECTION_MARK['closer-to-oracle']} closer to oracle · n/a not applicable · — skipped`,
   );
+  for (const row of allRows(summary))
+    for (const w of row.warnings ?? []) out.push(`⚠ ${row.label || row.id}: ${w}`);
   return `${out.join('\n')}\n`;
 }

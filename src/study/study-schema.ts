@@ -32,6 +32,10 @@ export const RunRowSchema = z.strictObject({
   metrics: z.record(z.string(), Value),
   /** 95% confidence intervals of metric values (bootstrap over items), where the metric gives one. */
   intervals: z.record(z.string(), z.strictObject({ lo: z.number(), hi: z.number() })).optional(),
+  /** Warnings that change what the row's numbers mean (from its evaluation), shown in the report. */
+  warnings: z.array(z.string()).optional(),
+  /** What a value rests on (items compared, components present), where its metric says. */
+  basis: z.record(z.string(), z.string()).optional(),
   /** Why a metric has no value (skipped, not applicable: "n/a: …", failed). */
   notes: z.record(z.string(), z.string()),
   /** Per-step training losses from the unlearning log (empty for non-gradient methods). */

@@ -112,6 +112,10 @@ const extraOf = (r: EvalResults, name: string, role: 'unlearned' | 'oracle' | 't
   const m = r.metrics[name]?.[role];
   return m && 'value' in m ? (m.extra ?? {}) : {};
 };
+/** The unlearned model's evaluation warnings, with counts ("… (×3)"). */
+const warningsOf = (r: EvalResults): string[] =>
+  Object.entries(r.models.unlearned.warnings).map(([w, n]) => (n > 1 ? `${w} (×${n})` : w));
+
 /** A row's leaderboard cells (registered metrics; relearn recovery is robustness.relearnRecovery). */
 function leaderboardMetrics(
   r: EvalResults,
@@ -136,7 +140,7 @@ function rocOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): RunRow[
 function truthRatiosOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): number[] {
   const m = r.metrics['tofu.forget.truthRatio']?.[role];
   if (!m || !('value' in m) || !m.perItem) return [];
-  const series = Object.values(m.perItem)[0];
+  const series = m.perItem.truthRatio ?? Object.values(m.perItem)[0]; // raw R per item
   return series ? series.values.filter((v): v is number => v !== null) : [];
 }
 
@@ -197,7 +201,7 @@ function referenceRow(
   seed: number,
   seconds: number,
 ): RunRow {
-  const { metrics, notes, intervals } = leaderboardMetrics(r, id, { 'efficiency.seconds': seconds });
+  const { metrics, notes, intervals, basis } = leaderboardMetrics(r, id, { 'efficiency.seconds': seconds });
   return {
     id,
     method: id,
@@ -207,6 +211,7 @@ function referenceRow(
     seed,
     metrics,
     intervals,
+    basis,
     notes,
     curves: { step: [], loss: [] },
     roc: rocOf(r, id),
@@ -326,7 +331,7 @@ export async function runStudy(
         await writeResults(resultsPath, results);
       }
       manifest ??= readManifest(join(runDir, 'model'));
-      const { metrics, notes, intervals } = leaderboardMetrics(results, 'unlearned', {
+      const { metrics, notes, intervals, basis } = leaderboardMetrics(results, 'unlearned', {
         'efficiency.seconds': manifest?.timings.seconds,
         'efficiency.peakMemoryMb': manifest?.timings.peakRssMb,
       });
@@ -340,6 +345,8 @@ export async function runStudy(
         seed,
         metrics,
         intervals,
+        basis,
+        warnings: warningsOf(results),
         notes,
         curves: curvesOf(join(runDir, 'model')),
         roc: rocOf(results, 'unlearned'),

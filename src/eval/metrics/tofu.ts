@@ -237,6 +237,7 @@ export const forgetQuality: Metric = registerMetric({
       n: a.length,
       nOracle: b.length,
       test: 'two-sample Kolmogorov-Smirnov, two-sided, exact for small samples (scipy ks_2samp)',
+      basis: `KS p-value comparing ${a.length} truth ratios with the oracle's ${b.length}; a p-value, not an effect size: with few items even a large shift can keep it high`,
     };
     if (ks.reason) extra.note = ks.reason;
     const ids = set.items.map((q) => q.id);
@@ -283,9 +284,16 @@ export const modelUtility: Metric = registerMetric({
     }
     const values = Object.values(components);
     if (values.length === 0) skip(`no utility component could be computed (${missing.join('; ')})`);
+    const present = Object.keys(components);
     return {
       value: jsonNumber(harmonicMean(values)),
-      extra: { components, used: values.length, of: 9, missing },
+      extra: {
+        components,
+        used: values.length,
+        of: 9,
+        missing,
+        basis: `harmonic mean of ${present.length} of 9 components (${present.join(', ')})${missing.length > 0 ? `; missing: ${missing.map((m) => m.split(':')[0]).join(', ')}` : ''}`,
+      },
     };
   },
 });

@@ -10,14 +10,13 @@
  */
 
 import type { QaItem } from '../../data/items.ts';
-import { ConfigError } from '../../errors.ts';
 import { qaAnswer, qaExample, qaPrompt } from '../../text/format.ts';
 import { jsonNumber, meanOutput, series } from '../metrics/shared.ts';
 import { ModelEval } from '../model-eval.ts';
 import { registerRobustnessCheck } from '../robustness-hook.ts';
 import { finiteMean } from '../truth-ratio.ts';
 import { skip } from '../types.ts';
-import { adversarialQueries, attackScoreRequests } from './prompts.ts';
+import { adversarialQueries, attackText } from './prompts.ts';
 import { fakeQuantize } from './quantize.ts';
 import { relearn, relearnSplit } from './relearn.ts';
 
@@ -132,13 +131,9 @@ registerRobustnessCheck({
   async run(ctx) {
     const m = ctx.model;
     const prompts = adversarialQueries(ctx.task.splits.forget.qa);
-    let requests: ReturnType<typeof attackScoreRequests>;
-    try {
-      requests = attackScoreRequests(m.tokenizer, prompts, { maxLen: m.maxLen });
-    } catch (e) {
-      if (e instanceof ConfigError) skip(`the templates do not fit the model's ${m.maxLen}-token context`);
-      throw e;
-    }
+    // Through the model's own request builder, so an input transform (icul, guardrail) sees the
+    // attack prompts as it sees every other prompt; too-long ones are fitted and counted.
+    const requests = m.qaRequests(prompts.map((p) => ({ prompt: attackText(p), answer: p.answer })));
     const scored = m.score(requests);
     const per = scored.map((s) => -s.logProbs.reduce((a, b) => a + b, 0) / Math.max(1, s.logProbs.length));
     return {
