@@ -342,7 +342,14 @@ export function rocChart(summary: Summary, series: Series[] = seriesOf(summary))
     panels.push(panel);
     // The AUCs go inside the panel (bottom right, where a ROC curve never is), not in the header,
     // which would truncate them.
-    const text = `${attack} AUC ${formatValue(auc, 3)}${oracleAuc !== null ? `\noracle ${formatValue(oracleAuc, 3)}` : ''}`;
+    // The oracle's AUC with its 95% interval (the summary keeps intervals by metric name,
+    // mia.<attack>): where forget and holdout are exchangeable it covers 0.5; a bare number would not say.
+    const ci = oracleAttack ? oracle.intervals?.[`mia.${oracleAttack}`] : undefined;
+    const oracleText =
+      oracleAuc === null
+        ? ''
+        : `\noracle ${formatValue(oracleAuc, 3)}${ci ? ` [${formatValue(ci.lo, 3)}, ${formatValue(ci.hi, 3)}]` : ''}`;
+    const text = `${attack} AUC ${formatValue(auc, 3)}${oracleText}`;
     rows.push({ panel, series: s.name, role: 'label', i: 0, fpr: 0.97, tpr: 0.04, text });
     colours.set(s.name, s.colour);
     own.forEach((p, i) => rows.push({ panel, series: s.name, role: 'this row', i, ...p }));

@@ -68,7 +68,8 @@ function valueCell(summary: Summary, col: Column, row: RunRow, isBest: boolean, 
     title = `${d >= 0 ? '+' : '−'}${formatValue(Math.abs(d), col.format)} from the oracle's ${formatValue(oracleValue, col.format)}`;
   }
   if (v !== null && ci) {
-    const iv = `95% interval ${formatValue(ci.lo, col.format)} – ${formatValue(ci.hi, col.format)}`;
+    const range = `${formatValue(ci.lo, col.format)} – ${formatValue(ci.hi, col.format)}`;
+    const iv = row.seeds ? `mean ± sd over seeds ${row.seeds.join(', ')}: ${range}` : `95% interval ${range}`;
     title = title ? `${iv} · ${title}` : iv;
   }
   const basis = v !== null ? row.basis?.[col.key] : undefined;
@@ -133,7 +134,7 @@ function legendHtml(summary: Summary): string {
     '<span><b>★</b> best run in the column, marked only when it beats every other run by more than the uncertainty (non-overlapping 95% intervals; without intervals, a different printed value): no mark on ties or noise; reference rows are not ranked</span>',
   );
   items.push(
-    '<span><b>±</b> half-width of the 95% bootstrap interval over items (hover for the interval)</span>',
+    '<span><b>±</b> half-width of the 95% bootstrap interval over items (hover for the interval); for a run of several seeds, mean ± sd across seeds</span>',
   );
   items.push('<span><b>n/a</b> the metric does not apply to the row (reason below and on hover)</span>');
   items.push('<span><b>—</b> skipped or not measured (hover for the reason)</span>');

@@ -265,4 +265,9 @@ describe('report fixes: captions, whole names, warnings, raw truth ratios', () =
       JSON.stringify(p.omitted),
     );
   });
+
+  test("the ROC panels give the oracle's MIA AUC with its interval, not a bare number", () => {
+    const plan = planCharts(fixture()).find((p) => p.name === 'mia-roc')!;
+    assert.match(JSON.stringify(plan.spec), /oracle 0\.502 \[0\.440, 0\.566\]/);
+  });
 });

@@ -14,6 +14,7 @@ import {
   formatHalfWidth,
   isReference,
 } from './format.ts';
+import { forDisplay } from './seeds.ts';
 
 /** A cell's value with "± half-width" of its 95% interval, when it has one. */
 export function cellWithInterval(row: RunRow, col: Column): string {
@@ -55,7 +56,8 @@ export function studyFacts(summary: Summary): [string, string][] {
   return facts;
 }
 
-export function renderMarkdown(summary: Summary): string {
+export function renderMarkdown(shown: Summary): string {
+  const summary = forDisplay(shown);
   const best = bestPerColumn(summary);
   const cols = summary.columns;
   const lines: string[] = [];
@@ -81,7 +83,7 @@ export function renderMarkdown(summary: Summary): string {
     'Bold ★: the best run in the column, marked only when it beats every other run by more than the ' +
       'uncertainty (non-overlapping 95% intervals; without intervals, a different printed value), so ' +
       'ties and noise get no mark; references are not ranked. ± half-width of the 95% bootstrap ' +
-      'interval over items. n/a: the metric does not apply to the row (reason under Notes). ' +
+      'interval over items; for a run of several seeds, mean ± sd across seeds. n/a: the metric does not apply to the row (reason under Notes). ' +
       `${DIRECTION_MARK.higher} ${DIRECTION_TEXT.higher}; ${DIRECTION_MARK.lower} ${DIRECTION_TEXT.lower}; ` +
       `${DIRECTION_MARK['closer-to-oracle']} ${DIRECTION_TEXT['closer-to-oracle']}. — not applicable or skipped.`,
     '',
@@ -121,7 +123,8 @@ function pad(text: string, w: number, right: boolean): string {
 }
 
 /** The leaderboard as an aligned plain-text table; best run values carry a trailing '*'. */
-export function renderLeaderboardText(summary: Summary): string {
+export function renderLeaderboardText(shown: Summary): string {
+  const summary = forDisplay(shown);
   const best = bestPerColumn(summary);
   const cols = summary.columns;
   const header = ['Run', ...cols.map((c) => `${c.label} ${DIRECTION_MARK[c.direction]} `)];

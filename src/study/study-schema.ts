@@ -32,6 +32,8 @@ export const RunRowSchema = z.strictObject({
   metrics: z.record(z.string(), Value),
   /** 95% confidence intervals of metric values (bootstrap over items), where the metric gives one. */
   intervals: z.record(z.string(), z.strictObject({ lo: z.number(), hi: z.number() })).optional(),
+  /** The seeds a report row merges (mean ± sd across them); absent for a single-seed row. */
+  seeds: z.array(z.number().int()).optional(),
   /** Warnings that change what the row's numbers mean (from its evaluation), shown in the report. */
   warnings: z.array(z.string()).optional(),
   /** What a value rests on (items compared, components present), where its metric says. */

@@ -185,7 +185,8 @@ const ATTACKS: { attack: MiaAttack; name: string; label: string; summary: string
 /**
  * mia.<attack>: the attack AUC of forget (members) vs holdout (non-members); extra holds the
  * retain-vs-holdout AUC and both ROC curves, perItem the scores. Direction: closer-to-oracle (the
- * oracle shows ≈ 0.5). Skipped without forget or holdout items; mia.reference also without the
+ * oracle's AUC is the yardstick: 0.5 only where forget and holdout items are exchangeable, so it is
+ * reported with its interval, never assumed). `ci`: stratified bootstrap over forget and holdout items. Skipped without forget or holdout items; mia.reference also without the
  * oracle. A NaN score (no scored token) makes the AUC null with a note. mia.gradNorm scores at
  * most options.gradNormMaxItems items per split (a seeded subset; extra.sampledFrom).
  */
