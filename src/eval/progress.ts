@@ -13,6 +13,10 @@ export interface Progress {
 
 const SILENT: Progress = { tick() {}, stop() {} };
 
+let barsActive = 0;
+/** Whether a terminal progress bar is on screen (other stderr lines would tear it). */
+export const progressBarActive = (): boolean => barsActive > 0;
+
 /** Seconds as "1m 05s" / "12s". */
 export function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -63,6 +67,7 @@ export function evalProgress(on: boolean, total: number): Progress {
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { what: '' });
+  barsActive++;
   let done = 0;
   return {
     tick(what) {
@@ -71,6 +76,7 @@ export function evalProgress(on: boolean, total: number): Progress {
     stop() {
       bar.update(total, { what: 'done' });
       bar.stop();
+      barsActive--;
     },
   };
 }

@@ -241,6 +241,22 @@ describe('results file', () => {
   });
 });
 
+describe('one scoring pass per model', () => {
+  test('Min-K%++ reuses the sequences the other metrics scored (no second pass for its statistics)', async () => {
+    const w = await world();
+    const run = (metrics: string[]) =>
+      evaluate({ task: w.task, metrics, model: { model: w.target, tokenizer: w.tokenizer } });
+    const loss = await run(['mia.loss']);
+    const both = await run(['mia.loss', 'mia.minKpp']);
+    assert.equal(
+      both.models.unlearned.cost.forwardTokens,
+      loss.models.unlearned.cost.forwardTokens,
+      'the same sequences, scored once',
+    );
+    assert.deepEqual(both.metrics['mia.loss'], loss.metrics['mia.loss'], 'same numbers with the statistics on');
+  });
+});
+
 describe('input transforms', () => {
   test('a guardrail transform is applied to prompts and its filter to every generation', async () => {
     const w = await world();

@@ -152,6 +152,9 @@ export function requestedMetrics(req: Pick<EvaluateRequest, 'suite' | 'metrics'>
   return out;
 }
 
+/** Metrics that score with vocabulary statistics (Min-K%++ moments). */
+const STATS_METRICS = ['mia.minKpp'];
+
 /** The metric that gives results.closeness. */
 const CLOSENESS_METRIC = 'closeness.gapLeft';
 
@@ -241,6 +244,9 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
     };
   }
   const roles = Object.entries(loaded) as [ModelRole, ModelEval][];
+  // One scoring pass per sequence: with Min-K%++ in the evaluation every score carries the
+  // vocabulary statistics it needs, so no sequence is scored twice.
+  if (names.some((n) => STATS_METRICS.includes(n))) for (const [, me] of roles) me.statsByDefault = true;
   const results = (name: string, role: ModelRole) => metrics[name]?.[role];
   const ctxOf = (role: ModelRole, me: ModelEval) => ({
     task: req.task,
@@ -264,9 +270,12 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
     metrics[name][role] = result;
     timings.models[role]!.metrics[name] = seconds;
   };
-  for (const [role, me] of roles) for (const name of base) await run(role, me, name);
-  for (const name of derived) for (const [role, me] of roles) await run(role, me, name);
-  progress.stop();
+  try {
+    for (const [role, me] of roles) for (const name of base) await run(role, me, name);
+    for (const name of derived) for (const [role, me] of roles) await run(role, me, name);
+  } finally {
+    progress.stop();
+  }
 
   // results.closeness is the closeness metric's result for the unlearned model, in its own field.
   let close: EvalResults['closeness'];

@@ -326,7 +326,7 @@ export async function runStudy(
           model: { dir: join(runDir, 'model') },
           oracle: { dir: p.oracle },
           target: { dir: p.target },
-          options: { seed, progress: false },
+          options: { seed, progress: opts.progress !== false },
         });
         await writeResults(resultsPath, results);
       }
