@@ -10,6 +10,7 @@ import { getMetric } from '../metrics/index.ts';
 import { ModelEval } from '../model-eval.ts';
 import { defaultEvalOptions } from '../options.ts';
 import { runMetric } from '../run-metric.ts';
+import { transformWarnings } from '../runner.ts';
 import { evalWorld } from '../test-fixture.ts';
 
 test("robustness.adversarial and .paraphrase score the icul run's transformed prompts", async () => {
@@ -67,4 +68,21 @@ test("robustness.adversarial and .paraphrase score the icul run's transformed pr
       assert.ok(p.includes(`Question: ${shot.question}\nAnswer: ${shot.answer}`), `${metric} prompt:\n${p}`);
     }
   }
+});
+
+test('an icul transform cut short by the context is a warning in the results (and so in the report)', () => {
+  const spec = {
+    kind: 'icul',
+    version: 1,
+    shots: 4,
+    retainShots: 1,
+    unmatched: 'retain',
+    forget: [{ match: ['Where does Ada live?'], question: 'Where does Ada live?', answer: 'Nowhere.' }],
+    retain: [{ question: 'Where does Bo live?', answer: 'Oslo.' }],
+  };
+  assert.deepEqual(Object.keys(transformWarnings(transformFromJson(spec))), [
+    'icul: context length allows 1 of 3 correct examples per query (the rest were dropped)',
+  ]);
+  assert.deepEqual(transformWarnings(transformFromJson({ ...spec, shots: 2 })), {});
+  assert.deepEqual(transformWarnings(null), {});
 });
