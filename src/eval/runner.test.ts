@@ -253,7 +253,11 @@ describe('one scoring pass per model', () => {
       loss.models.unlearned.cost.forwardTokens,
       'the same sequences, scored once',
     );
-    assert.deepEqual(both.metrics['mia.loss'], loss.metrics['mia.loss'], 'same numbers with the statistics on');
+    assert.deepEqual(
+      both.metrics['mia.loss'],
+      loss.metrics['mia.loss'],
+      'same numbers with the statistics on',
+    );
   });
 });
 
