@@ -4,6 +4,7 @@
  * closeness). Re-exports only.
  */
 export {
+  CLOSENESS_DEFINITION,
   CLOSENESS_EPSILON,
   CLOSENESS_MIN_RELATIVE_GAP,
   type Closeness,
@@ -12,6 +13,14 @@ export {
   closeness,
   closenessEntry,
 } from './closeness.ts';
+export {
+  CI_LEVEL,
+  CI_RESAMPLES,
+  halfWidth,
+  meanInterval,
+  pairedInterval,
+  twoSampleInterval,
+} from './intervals.ts';
 export {
   MANIFEST_FILE,
   readModelTransform,
@@ -45,6 +54,7 @@ export {
   type EvalOptionsInput,
   EvalOptionsSchema,
 } from './options.ts';
+export { type ResultCells, resultCells } from './result-cells.ts';
 export {
   type EvalResults,
   EvalResultsSchema,
@@ -65,7 +75,6 @@ export {
 } from './robustness-hook.ts';
 export { runMetric } from './run-metric.ts';
 export {
-  CLOSENESS_DEFINITION,
   companionsFromManifest,
   type EvaluateRequest,
   evaluate,
@@ -85,8 +94,10 @@ export {
 } from './truth-ratio.ts';
 export {
   type Direction,
+  type Interval,
   type Metric,
   type MetricContext,
+  type MetricFormat,
   type MetricOutput,
   MetricSkip,
   type ModelRole,

@@ -26,6 +26,7 @@ import {
 import type { InputTransform } from '../unlearn/types.ts';
 import type { UnlearnManifest } from './manifest.ts';
 import type { EvalOptions } from './options.ts';
+import { progressBarActive } from './progress.ts';
 import { gradNorm, type Scored, scoreForEval } from './scoring.ts';
 
 export interface TextGeneration {
@@ -69,6 +70,12 @@ export class ModelEval {
   private readonly texts = new Map<string, TextGeneration>();
   private readonly idGens = new Map<string, number[]>();
   private readonly warned = new Map<string, number>();
+  /**
+   * Score every sequence with the vocabulary statistics, set by the runner when some metric of the
+   * evaluation will ask for them (Min-K%++): one scoring pass per sequence instead of a second one
+   * for the statistics.
+   */
+  statsByDefault = false;
 
   constructor(init: ModelEvalInit) {
     this.label = init.label;
@@ -96,7 +103,9 @@ export class ModelEval {
   }
 
   log(message: string): void {
-    if (this.options.progress) process.stderr.write(`eval[${this.label}]: ${message}\n`);
+    // A terminal progress bar owns the line; detail lines would tear it.
+    if (this.options.progress && !progressBarActive())
+      process.stderr.write(`eval[${this.label}]: ${message}\n`);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -149,7 +158,7 @@ export class ModelEval {
 
   /** Scored sequences (cached by ids and start); `stats` adds the vocabulary mean/std per token. */
   score(requests: readonly ScoreRequest[], opts: { stats?: boolean } = {}): Scored[] {
-    const stats = opts.stats ?? false;
+    const stats = opts.stats ?? this.statsByDefault;
     const todo: ScoreRequest[] = [];
     const seen = new Set<string>();
     for (const r of requests) {

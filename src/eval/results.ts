@@ -6,8 +6,8 @@
  *   models.{unlearned, oracle?, target?} where each model came from, its input transform, size,
  *                                         warnings about fitted inputs, and the evaluation's own
  *                                         token counts and forward FLOPs estimate
- *   metrics.<name>                       direction, summary, then per model either
- *                                         { value, perItem?, extra? }, { skipped: reason } or
+ *   metrics.<name>                       label, direction, format, summary (from the registry), then
+ *                                         per model either { value, ci?, perItem?, extra? }, { skipped: reason } or
  *                                         { failed: message }, side by side
  *   closeness                            the gap-left summary (closeness.ts) or { skipped: reason }
  *   notes                                run-level remarks (task mismatch, missing robustness hook, ...)
@@ -31,9 +31,24 @@ export const SeriesSchema = z
   .strictObject({ ids: z.array(z.string()), values: z.array(num) })
   .refine((s) => s.ids.length === s.values.length, { message: 'ids and values differ in length' });
 
+export const IntervalSchema = z.strictObject({
+  lo: num,
+  hi: num,
+  level: z.number().gt(0).lt(1),
+  method: z.string(),
+  resamples: z.int().nonnegative(),
+  items: z.int().nonnegative(),
+});
+
+export const FormatSchema = z.union([
+  z.int().min(0).max(10),
+  z.enum(['pct', 'sci', 'seconds', 'mb', 'count']),
+]);
+
 export const MetricResultSchema = z.union([
   z.strictObject({
     value: num,
+    ci: IntervalSchema.optional(),
     perItem: z.record(z.string(), SeriesSchema).optional(),
     extra: z.record(z.string(), z.json()).optional(),
   }),
@@ -45,7 +60,9 @@ export type MetricResult = z.infer<typeof MetricResultSchema>;
 export const RoleSchema = z.enum(['unlearned', 'oracle', 'target']);
 
 export const MetricEntrySchema = z.strictObject({
+  label: z.string(),
   direction: z.enum(['higher', 'lower', 'closer-to-oracle']),
+  format: FormatSchema,
   summary: z.string(),
   unlearned: MetricResultSchema,
   oracle: MetricResultSchema.optional(),
@@ -77,6 +94,8 @@ export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 const ClosenessEntrySchema = z.strictObject({
   gapLeft: num,
   distance: num,
+  /** Half-widths of the target's and the oracle's intervals summed (null without intervals). */
+  uncertainty: num.optional(),
   included: z.boolean(),
   reason: z.string().optional(),
 });
@@ -87,6 +106,7 @@ export const ClosenessSchema = z.union([
     mean: num,
     median: num,
     included: z.int().nonnegative(),
+    considered: z.int().nonnegative(),
     metrics: z.record(z.string(), ClosenessEntrySchema),
   }),
   z.strictObject({ skipped: z.string().min(1) }),

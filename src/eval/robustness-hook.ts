@@ -11,7 +11,7 @@ import { getMetric, registerMetric } from './metrics/registry.ts';
 import { ModelEval } from './model-eval.ts';
 import type { MetricResult } from './results.ts';
 import { runMetric } from './run-metric.ts';
-import type { Direction, Metric, MetricContext, MetricOutput, Requirement } from './types.ts';
+import type { Direction, Metric, MetricContext, MetricFormat, MetricOutput, Requirement } from './types.ts';
 
 export interface RobustnessContext extends MetricContext {
   /** Run the named metrics on `model` (a fresh cache; ctx.model's is not reused). */
@@ -21,7 +21,9 @@ export interface RobustnessContext extends MetricContext {
 export interface RobustnessCheck {
   /** Registered as `robustness.<name>`. */
   name: string;
+  label: string;
   direction: Direction;
+  format: MetricFormat;
   summary: string;
   requires?: Requirement[];
   run(ctx: RobustnessContext): Promise<MetricOutput>;
@@ -33,7 +35,9 @@ const checks: string[] = [];
 export function registerRobustnessCheck(check: RobustnessCheck): Metric {
   const metric = registerMetric({
     name: `robustness.${check.name}`,
+    label: check.label,
     direction: check.direction,
+    format: check.format,
     summary: check.summary,
     requires: check.requires,
     compute: (ctx) => check.run(robustnessContext(ctx)),

@@ -62,7 +62,8 @@ describe('suites on the tiny world', () => {
     });
     const seconds = (performance.now() - t0) / 1000;
     assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
-    assert.deepEqual(r.metricNames, suiteMetrics('all'));
+    // The derived closeness metric joins every evaluation with an oracle and a target.
+    assert.deepEqual(r.metricNames, [...suiteMetrics('all'), 'closeness.gapLeft']);
     for (const [name, e] of Object.entries(r.metrics)) {
       for (const role of ['unlearned', 'oracle', 'target'] as const) {
         const x = e[role]!;
@@ -94,6 +95,25 @@ describe('suites on the tiny world', () => {
     assert.ok(!('skipped' in r.closeness));
     assert.ok(r.closeness.included > 10 && r.closeness.mean !== null && r.closeness.mean > 0);
     assert.equal(r.closeness.metrics['tofu.forget.prob'].included, true);
+    assert.equal(r.closeness.considered, Object.keys(r.closeness.metrics).length);
+    assert.equal(
+      value(r, 'closeness.gapLeft'),
+      r.closeness.mean,
+      'results.closeness is the registered metric, computed once',
+    );
+    // Derived relearn recovery: n/a for the target, a share in [0, 1] (or n/a with the reason) else.
+    const rr = r.metrics['robustness.relearnRecovery'];
+    assert.match(JSON.stringify(rr.target), /n\/a: the target is the reference/);
+    const u = rr.unlearned;
+    if ('value' in u) assert.ok(u.value !== null && u.value >= 0 && u.value <= 1 && u.ci);
+    else assert.ok('skipped' in u && /^n\/a: the run did not move/.test(u.skipped), JSON.stringify(u));
+    // Headline AUCs and means carry their bootstrap interval around the value.
+    for (const name of ['mia.loss', 'tofu.forget.prob']) {
+      const x = r.metrics[name].oracle!;
+      assert.ok('value' in x && x.ci && x.value !== null, name);
+      assert.ok(x.ci.lo! <= x.value && x.value <= x.ci.hi!, `${name}: ${JSON.stringify(x.ci)}`);
+      assert.equal(x.ci.level, 0.95);
+    }
     assert.ok(
       r.metricNames.includes('robustness.relearn'),
       'the robustness checks are part of the all suite',
@@ -221,6 +241,26 @@ describe('results file', () => {
   });
 });
 
+describe('one scoring pass per model', () => {
+  test('Min-K%++ reuses the sequences the other metrics scored (no second pass for its statistics)', async () => {
+    const w = await world();
+    const run = (metrics: string[]) =>
+      evaluate({ task: w.task, metrics, model: { model: w.target, tokenizer: w.tokenizer } });
+    const loss = await run(['mia.loss']);
+    const both = await run(['mia.loss', 'mia.minKpp']);
+    assert.equal(
+      both.models.unlearned.cost.forwardTokens,
+      loss.models.unlearned.cost.forwardTokens,
+      'the same sequences, scored once',
+    );
+    assert.deepEqual(
+      both.metrics['mia.loss'],
+      loss.metrics['mia.loss'],
+      'same numbers with the statistics on',
+    );
+  });
+});
+
 describe('input transforms', () => {
   test('a guardrail transform is applied to prompts and its filter to every generation', async () => {
     const w = await world();
@@ -262,7 +302,9 @@ describe('robustness hook', () => {
     const w = await world();
     registerRobustnessCheck({
       name: 'copy-probe',
+      label: 'Copy probe',
       direction: 'closer-to-oracle',
+      format: 3,
       summary: 'tofu.forget.prob of an identical copy (hook test)',
       async run(ctx) {
         const out = await ctx.evaluate(cloneModel(ctx.model.model), 'copy', ['tofu.forget.prob']);

@@ -17,12 +17,13 @@ import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import { transformToJson } from '../unlearn/prompted.ts';
 import type { InputTransform } from '../unlearn/types.ts';
-import { closeness } from './closeness.ts';
 import { readModelTransform, readUnlearnManifest, type UnlearnManifest } from './manifest.ts';
-import { getMetric } from './metrics/index.ts';
+import { getMetric, isDerived, metricInputs, metricNames } from './metrics/index.ts';
 import { ModelEval } from './model-eval.ts';
 import { type EvalOptions, type EvalOptionsInput, EvalOptionsSchema } from './options.ts';
+import { evalProgress } from './progress.ts';
 import {
   type EvalResults,
   type MetricEntry,
@@ -78,12 +79,6 @@ export interface EvaluateRequest {
   reuse?: Partial<Record<'oracle' | 'target', ReusedRole>>;
 }
 
-export const CLOSENESS_DEFINITION =
-  'per metric gapLeft = |m_unlearned - m_oracle| / (|m_target - m_oracle| + 1e-9), the fraction of the ' +
-  'target-to-oracle gap left (0 = at the oracle, 1 = no better than the target, >1 = further away); ' +
-  'metrics where target and oracle differ by under 1% of their scale are listed but left out; ' +
-  'mean and median over the included metrics';
-
 const EVAL_FLOPS_FORMULA = '2·N·forwardTokens + 6·N·backwardTokens';
 
 /**
@@ -121,6 +116,21 @@ async function load(src: ModelSource, label: string, options: EvalOptions): Prom
   return new ModelEval({ label, model, tokenizer, transform, manifest, dir: src.dir, options });
 }
 
+/**
+ * Warnings about the model that change what its numbers mean, beside the fitted-input counts: an
+ * icul transform that the context length forced to fewer correct examples than asked.
+ */
+export function transformWarnings(transform: InputTransform | null): Record<string, number> {
+  if (!transform) return {};
+  const spec = transformToJson(transform);
+  if (spec.kind === 'icul' && spec.retainShots < spec.shots - 1) {
+    return {
+      [`icul: context length allows ${spec.retainShots} of ${spec.shots - 1} correct examples per query (the rest were dropped)`]: 1,
+    };
+  }
+  return {};
+}
+
 function modelInfo(me: ModelEval): ModelInfo {
   const n = me.model.numParameters();
   return {
@@ -128,7 +138,7 @@ function modelInfo(me: ModelEval): ModelInfo {
     transform: me.transform?.kind ?? null,
     method: me.manifest?.method ?? null,
     parameters: n,
-    warnings: me.warnings(),
+    warnings: { ...transformWarnings(me.transform), ...me.warnings() },
     cost: {
       forwardTokens: me.forwardTokens,
       backwardTokens: me.backwardTokens,
@@ -144,16 +154,54 @@ export function requestedMetrics(req: Pick<EvaluateRequest, 'suite' | 'metrics'>
   if (req.suite === undefined && (req.metrics === undefined || req.metrics.length === 0)) {
     throw new ConfigError('nothing to evaluate', { hint: 'name a suite (e.g. tofu) or metrics' });
   }
-  const names = [...(req.suite ? suiteMetrics(req.suite) : []), ...(req.metrics ?? [])];
-  for (const n of names) getMetric(n);
-  return [...new Set(names)];
+  const out: string[] = [];
+  // A derived metric's inputs go in before it (added when not asked for), so it can read them.
+  const add = (n: string, path: readonly string[]) => {
+    if (out.includes(n)) return;
+    if (path.includes(n))
+      throw new ConfigError(`metric ${n} depends on itself (${[...path, n].join(' → ')})`);
+    for (const input of metricInputs(getMetric(n))) if (input !== '*') add(input, [...path, n]);
+    out.push(n);
+  };
+  for (const n of [...(req.suite ? suiteMetrics(req.suite) : []), ...(req.metrics ?? [])]) add(n, []);
+  return out;
+}
+
+/** Metrics that score with vocabulary statistics (Min-K%++ moments). */
+const STATS_METRICS = ['mia.minKpp'];
+
+/** The metric that gives results.closeness. */
+const CLOSENESS_METRIC = 'closeness.gapLeft';
+
+/**
+ * The metric list with every registered derived metric appended whose inputs were all asked for
+ * and whose oracle/target requirements the given models meet: a derived number (relearn recovery,
+ * closeness) is computed once, by its registered metric, and stored with the others.
+ */
+export function withDerived(
+  names: readonly string[],
+  models: { oracle: boolean; target: boolean },
+): string[] {
+  const out = [...names];
+  for (const name of metricNames()) {
+    const m = getMetric(name);
+    if (!isDerived(m) || out.includes(name)) continue;
+    const inputs = metricInputs(m);
+    const fed = inputs.every((i) =>
+      i === '*' ? out.some((n) => !isDerived(getMetric(n))) : out.includes(i),
+    );
+    const req = m.requires ?? [];
+    if (fed && (models.oracle || !req.includes('oracle')) && (models.target || !req.includes('target')))
+      out.push(name);
+  }
+  return out;
 }
 
 /** Run the evaluation and return the results (nothing is written). */
 export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   const started = performance.now();
   const options = EvalOptionsSchema.parse(req.options ?? {});
-  const names = requestedMetrics(req);
+  const asked = requestedMetrics(req);
   const say = (m: string) => options.progress && process.stderr.write(`eval: ${m}\n`);
   const notes: string[] = [];
   const timings: EvalResults['timings'] = { seconds: 0, models: {} };
@@ -187,6 +235,7 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   }
   const oracle = loaded.oracle ?? null;
   if (!oracle) notes.push('no oracle given: metrics that need it are skipped and closeness is not computed');
+  const names = withDerived(asked, { oracle: oracle !== null, target: loaded.target !== undefined });
   const hash = taskHash(req.task);
   for (const [role, me] of Object.entries(loaded)) {
     const h = me.manifest?.task?.hash;
@@ -206,30 +255,56 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   const metrics: Record<string, MetricEntry> = {};
   for (const name of names) {
     const m = getMetric(name);
-    metrics[name] = { direction: m.direction, summary: m.summary, unlearned: { skipped: 'not run' } };
+    metrics[name] = {
+      label: m.label,
+      direction: m.direction,
+      format: m.format,
+      summary: m.summary,
+      unlearned: { skipped: 'not run' },
+    };
   }
   for (const [role, reused] of Object.entries(req.reuse ?? {}) as ['oracle' | 'target', ReusedRole][]) {
     for (const name of names)
       metrics[name][role] = reused.metrics[name] ?? { skipped: 'not in the reused results' };
   }
-  for (const [role, me] of Object.entries(loaded) as [ModelRole, ModelEval][]) {
-    if (role !== 'unlearned' && req.reuse?.[role]) continue;
-    const ctxBase = {
-      task: req.task,
-      role,
-      model: me,
-      oracle: role === 'oracle' ? me : oracle,
-      options,
-      log: (msg: string) => me.log(msg),
-    };
-    for (const [i, name] of names.entries()) {
-      say(`[${role}] ${i + 1}/${names.length} ${name}`);
-      const { result, seconds } = await runMetric(getMetric(name), ctxBase);
-      metrics[name][role] = result;
-      timings.models[role]!.metrics[name] = seconds;
-    }
+  // A reused role keeps its results; it is still loaded when given (oracle-relative metrics read it).
+  const roles = (Object.entries(loaded) as [ModelRole, ModelEval][]).filter(
+    ([role]) => role === 'unlearned' || !req.reuse?.[role],
+  );
+  // One scoring pass per sequence: with Min-K%++ in the evaluation every score carries the
+  // vocabulary statistics it needs, so no sequence is scored twice.
+  if (names.some((n) => STATS_METRICS.includes(n))) for (const [, me] of roles) me.statsByDefault = true;
+  const results = (name: string, role: ModelRole) => metrics[name]?.[role];
+  const ctxOf = (role: ModelRole, me: ModelEval) => ({
+    task: req.task,
+    role,
+    model: me,
+    oracle: role === 'oracle' ? me : oracle,
+    target: loaded.target ?? null,
+    options,
+    log: (msg: string) => me.log(msg),
+    results,
+    names,
+  });
+  // Ordinary metrics model by model (each model's caches stay warm), then the derived ones, which
+  // read every model's results.
+  const base = names.filter((n) => !isDerived(getMetric(n)));
+  const derived = names.filter((n) => isDerived(getMetric(n)));
+  const progress = evalProgress(options.progress, roles.length * names.length);
+  const run = async (role: ModelRole, me: ModelEval, name: string) => {
+    progress.tick(`${role} ${name}`);
+    const { result, seconds } = await runMetric(getMetric(name), ctxOf(role, me));
+    metrics[name][role] = result;
+    timings.models[role]!.metrics[name] = seconds;
+  };
+  try {
+    for (const [role, me] of roles) for (const name of base) await run(role, me, name);
+    for (const name of derived) for (const [role, me] of roles) await run(role, me, name);
+  } finally {
+    progress.stop();
   }
 
+  // results.closeness is the closeness metric's result for the unlearned model, in its own field.
   let close: EvalResults['closeness'];
   const hasTarget = loaded.target !== undefined || req.reuse?.target !== undefined;
   if (!oracle || !hasTarget) {
@@ -237,20 +312,18 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
       skipped: `needs both the oracle and the target (missing: ${[!oracle && 'oracle', !hasTarget && 'target'].filter(Boolean).join(', ')})`,
     };
   } else {
-    const value = (r: MetricEntry['unlearned'] | undefined) => (r && 'value' in r ? r.value : null);
-    const c = closeness(
-      Object.fromEntries(
-        names.map((n) => [
-          n,
-          {
-            unlearned: value(metrics[n].unlearned),
-            oracle: value(metrics[n].oracle),
-            target: value(metrics[n].target),
-          },
-        ]),
-      ),
-    );
-    close = { definition: CLOSENESS_DEFINITION, ...c };
+    const r = metrics[CLOSENESS_METRIC].unlearned;
+    if ('value' in r) {
+      const x = r.extra as unknown as Omit<Extract<EvalResults['closeness'], { mean: unknown }>, 'mean'>;
+      close = {
+        definition: x.definition,
+        mean: r.value,
+        median: x.median,
+        included: x.included,
+        considered: x.considered,
+        metrics: x.metrics,
+      };
+    } else close = { skipped: 'skipped' in r ? r.skipped : r.failed };
   }
 
   const { progress: _progress, ...recorded } = options;

@@ -63,8 +63,10 @@ export const SUITE_NAMES = [...Object.keys(STATIC), 'robustness', 'all'];
 /** The metric names of a suite, without repeats, in suite order. */
 export function suiteMetrics(suite: string): string[] {
   let names: string[];
-  if (suite === 'robustness') names = robustnessMetricNames();
-  else if (suite === 'all') names = [...Object.values(STATIC).flat(), ...robustnessMetricNames()];
+  // Relearn recovery is derived from robustness.relearn (src/eval/metrics/derived.ts).
+  const robustness = [...robustnessMetricNames(), 'robustness.relearnRecovery'];
+  if (suite === 'robustness') names = robustness;
+  else if (suite === 'all') names = [...Object.values(STATIC).flat(), ...robustness];
   else if (STATIC[suite]) names = [...STATIC[suite]];
   else {
     throw new ConfigError(`unknown suite "${suite}"`, { expected: SUITE_NAMES.join(', ') });

@@ -24,10 +24,36 @@ export interface Series {
   values: (number | null)[];
 }
 
+/**
+ * How a metric's value is printed everywhere (terminal, summary.md, HTML, README): a number of
+ * decimals, 'pct' (×100 with %), 'sci' (scientific, for p-values), 'seconds', 'mb', or 'count'
+ * (k/M/B suffixes).
+ */
+export type MetricFormat = number | 'pct' | 'sci' | 'seconds' | 'mb' | 'count';
+
+/**
+ * A confidence interval of a metric's value: a seeded percentile bootstrap over the items the
+ * value is computed from (`resamples` draws, `items` items; for an AUC each class is resampled on
+ * its own).
+ */
+export interface Interval {
+  lo: number | null;
+  hi: number | null;
+  level: number;
+  method: string;
+  resamples: number;
+  items: number;
+}
+
 export interface MetricOutput {
   value: number | null;
+  /** Confidence interval of `value` (bootstrap over items), where the metric can give one. */
+  ci?: Interval;
   perItem?: Record<string, Series>;
-  /** Secondary numbers and explanations (other AUCs, ROC points, counts, what was left out). */
+  /**
+   * Secondary numbers and explanations (other AUCs, ROC points, counts, what was left out);
+   * `basis`, a sentence saying what the value rests on, is shown beside it in reports.
+   */
   extra?: Record<string, JsonValue>;
 }
 
@@ -38,13 +64,20 @@ export interface MetricOutput {
  *   'split.<split>.<part>'        e.g. 'split.forget.qa' is non-empty
  *   'split.<split>.primary'       the split holds items of the task's own format
  *   'eval.<kind>.<name>'          e.g. 'eval.verbatim.forget' exists and is non-empty
+ *   'target'                      the target model is given
+ *   'metric.<name>'               a derived metric: <name> is evaluated first (for every model)
+ *                                 and has a value for this model; ctx.results reads it
+ *   'metric.*'                    derived from every non-derived metric of the evaluation
  */
 export type Requirement = string;
 
 export interface Metric {
   name: string;
+  /** Short human name for tables and plots ("Forget quality"). */
+  label: string;
   direction: Direction;
-  /** One line for listings and the results file. */
+  format: MetricFormat;
+  /** One line for listings, tables' column descriptions and the results file. */
   summary: string;
   requires?: Requirement[];
   compute(ctx: MetricContext): MetricOutput | Promise<MetricOutput>;
@@ -65,7 +98,27 @@ export interface MetricContext {
   oracle: ModelEval | null;
   options: EvalOptions;
   log(message: string): void;
+  /** The target (before unlearning), or null/absent when none was given. */
+  target?: ModelEval | null;
+  /**
+   * For derived metrics (requires 'metric.…'): the result of another metric of this evaluation
+   * for a model role, or undefined when it was not run for that role.
+   */
+  results?: (name: string, role: ModelRole) => MetricResultLike | undefined;
+  /** The metric names of this evaluation, in order (derived ones included). */
+  names?: readonly string[];
 }
+
+/** A stored metric result as derived metrics read it (the shape of results.ts MetricResult). */
+export type MetricResultLike =
+  | {
+      value: number | null;
+      perItem?: Record<string, Series>;
+      extra?: Record<string, JsonValue>;
+      ci?: Interval;
+    }
+  | { skipped: string }
+  | { failed: string };
 
 /** Thrown from compute when the data turns out not to support the metric; recorded as skipped. */
 export class MetricSkip extends Error {
@@ -83,3 +136,7 @@ export function skip(reason: string): never {
 /** Why a metric needs the oracle, worded for the results file and the CLI. */
 export const NO_ORACLE =
   'needs the oracle model (pass --oracle DIR, or evaluate an unlearned folder whose manifest.json names extra.oracle)';
+
+/** Why a metric needs the target, worded for the results file. */
+export const NO_TARGET =
+  'needs the target model (pass --target DIR, or evaluate an unlearned folder whose manifest.json names its source)';

@@ -31,8 +31,9 @@ const CONFIG = {
   padding: 8,
   view: { stroke: '#d0d0d0' },
   axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal', gridColor: '#ececec' },
-  legend: { labelFontSize: 12, titleFontSize: 13, labelLimit: 300, symbolSize: 110 },
-  header: { labelFontSize: 13, labelFontWeight: 'bold', labelLimit: 320, labelPadding: 6 },
+  // Label limits 0 = none: run names are shown whole, never cut with an ellipsis.
+  legend: { labelFontSize: 12, titleFontSize: 13, labelLimit: 0, symbolSize: 110 },
+  header: { labelFontSize: 13, labelFontWeight: 'bold', labelLimit: 0, labelPadding: 6 },
   title: { fontSize: 16, subtitleFontSize: 13, anchor: 'start', offset: 12 },
   text: { fontSize: 12 },
 } as const;
@@ -60,8 +61,8 @@ function axisTitle(summary: Summary, key: string, fallback: string, extra = ''):
 }
 
 /** Forget-side measures the trade-off plot can use, best first (forget quality is the TOFU one). */
-const FORGET_KEYS = ['forgetQuality', 'forgetEfficacy', 'verbMem', 'knowMem'];
-const UTILITY_KEYS = ['modelUtility', 'utility', 'retainKnowMem'];
+const FORGET_KEYS = ['tofu.forgetQuality', 'muse.verbmem.forget', 'muse.knowmem.forget', 'closeness.gapLeft'];
+const UTILITY_KEYS = ['tofu.modelUtility', 'muse.knowmem.retain', 'mcq.utility'];
 
 /** Point labels for one side: anchored at their left end (text to the right of the point) or right end. */
 function labelLayer(side: 'left' | 'right'): Layer {
@@ -117,7 +118,9 @@ export function tradeoffChart(summary: Summary, series: Series[] = seriesOf(summ
   // the runs apart. A zero p-value (underflow) has no log, so it sits at the floor, marked "≤".
   const positive = points.map((p) => p.x).filter((x) => x > 0);
   const logX =
-    xKey === 'forgetQuality' && positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 100;
+    xKey === 'tofu.forgetQuality' &&
+    positive.length > 0 &&
+    Math.max(...positive) / Math.min(...positive) > 100;
   let floorNote = '';
   if (logX) {
     const floor = Math.min(...positive) / 10;
@@ -195,6 +198,26 @@ export function tradeoffChart(summary: Summary, series: Series[] = seriesOf(summ
 }
 
 const CURVES = ['forget loss', 'retain loss', 'total loss'];
+
+/**
+ * What each method's logged forget-side loss is, and which way it moves while the method forgets:
+ * the curves of different methods are different quantities (NPO's falls while it forgets, gradient
+ * ascent's NLL rises), so the caption says so per method shown.
+ */
+export const FORGET_LOSS_MEANING: Record<string, string> = {
+  ga: 'the NLL of the forget answers, which rises as it forgets (it is maximised)',
+  'grad-diff': 'the NLL of the forget answers, which rises as it forgets',
+  'ga-kl': 'the NLL of the forget answers, which rises as it forgets',
+  'random-label': 'the NLL of the forget answers, which rises as it forgets',
+  npo: "the NPO loss −(2/β)·log σ(−β·log(p_θ/p_ref)) on the forget answers, which falls towards 0 as it forgets (the model's likelihood drops below the reference's)",
+  'npo-rt': 'the NPO loss on the forget answers, which falls towards 0 as it forgets',
+  'npo-kl': 'the NPO loss on the forget answers, which falls towards 0 as it forgets',
+  simnpo:
+    'the SimNPO loss (reference-free, length-normalised NPO) on the forget answers, which falls as it forgets',
+  idk: 'the NLL of "I don\'t know"-style answers to the forget questions, which falls as it learns to decline',
+  dpo: 'the DPO loss preferring a refusal over the true answer, which falls as it forgets',
+  rmu: 'the distance of layer activations on forget text to a fixed random direction, which falls as it forgets',
+};
 const DASHES: Record<string, number[]> = {
   'forget loss': [1, 0],
   'retain loss': [6, 3],
@@ -239,9 +262,15 @@ export function lossCurvesChart(summary: Summary, series: Series[] = seriesOf(su
     };
   }
   const usedCurves = CURVES.filter((c) => rows.some((r) => r.curve === c));
+  const methods = [...new Set(panels.map((s) => s.row.method))];
+  const meanings = methods.map(
+    (m) =>
+      `${m}: ${FORGET_LOSS_MEANING[m] ?? 'the forget-side term the method logged (see its documentation)'}`,
+  );
   const caption =
-    'One panel per run; each panel has its own loss scale. A solid line is the loss on the forget set ' +
-    '(rising means the run is pushing it away), a dashed line the loss on the retain set (flat is good).';
+    'One panel per run; each panel has its own loss scale. The solid line is the forget-side loss, a ' +
+    'different quantity per method — ' +
+    `${meanings.join('; ')}. A dashed line is the loss on the retain set (flat is good).`;
   const spec: TopLevelSpec = {
     config: CONFIG,
     title: { text: title, subtitle: 'per-token loss logged by the unlearning run' },
@@ -313,7 +342,14 @@ export function rocChart(summary: Summary, series: Series[] = seriesOf(summary))
     panels.push(panel);
     // The AUCs go inside the panel (bottom right, where a ROC curve never is), not in the header,
     // which would truncate them.
-    const text = `${attack} AUC ${formatValue(auc, 3)}${oracleAuc !== null ? `\noracle ${formatValue(oracleAuc, 3)}` : ''}`;
+    // The oracle's AUC with its 95% interval (the summary keeps intervals by metric name,
+    // mia.<attack>): where forget and holdout are exchangeable it covers 0.5; a bare number would not say.
+    const ci = oracleAttack ? oracle.intervals?.[`mia.${oracleAttack}`] : undefined;
+    const oracleText =
+      oracleAuc === null
+        ? ''
+        : `\noracle ${formatValue(oracleAuc, 3)}${ci ? ` [${formatValue(ci.lo, 3)}, ${formatValue(ci.hi, 3)}]` : ''}`;
+    const text = `${attack} AUC ${formatValue(auc, 3)}${oracleText}`;
     rows.push({ panel, series: s.name, role: 'label', i: 0, fpr: 0.97, tpr: 0.04, text });
     colours.set(s.name, s.colour);
     own.forEach((p, i) => rows.push({ panel, series: s.name, role: 'this row', i, ...p }));
@@ -438,11 +474,22 @@ export function truthRatioChart(summary: Summary, series: Series[] = seriesOf(su
       omitted,
     };
   }
+  // Raw R per question (not the folded min(R, 1/R)), on a log axis: R spans decades and R = 1 is
+  // the middle (no preference). A non-positive R has no logarithm and is listed as left out.
+  let dropped = 0;
   const values = shown.flatMap((s) =>
-    s.row.truthRatios.filter(Number.isFinite).map((v) => ({ name: s.name, value: v })),
+    s.row.truthRatios
+      .filter((v) => {
+        const ok = Number.isFinite(v) && v > 0;
+        if (!ok) dropped++;
+        return ok;
+      })
+      .map((v) => ({ name: s.name, value: v })),
   );
+  if (dropped > 0) omitted.push(`${dropped} truth ratios ≤ 0 or not finite (no logarithm)`);
   const oracleSeries = shown.find((s) => s.role === 'oracle');
-  const oracleMedian = oracleSeries ? median(oracleSeries.row.truthRatios.filter(Number.isFinite)) : null;
+  const oracleR = oracleSeries ? oracleSeries.row.truthRatios.filter((v) => Number.isFinite(v) && v > 0) : [];
+  const oracleMedian = oracleR.length > 0 ? median(oracleR) : null;
   const colour = {
     field: 'name',
     type: 'nominal',
@@ -454,16 +501,18 @@ export function truthRatioChart(summary: Summary, series: Series[] = seriesOf(su
     type: 'nominal',
     title: null,
     sort: shown.map((s) => s.name),
-    axis: { labelLimit: 280 },
+    axis: { labelLimit: 0 },
   } as const;
   const caption =
-    "Each row's per-question truth ratios on the forget set: the box spans the middle half, whiskers the " +
-    'full range, ticks the individual questions. Forget quality is the KS test of each row against the ' +
-    "oracle's distribution (top row, dashed line at its median): the closer the shapes, the better.";
+    "Each row's raw truth ratio R on every forget question (R = geometric mean of the wrong answers' " +
+    "probabilities over the right answer's, log scale): R below 1 means the model still prefers the " +
+    'right answer, R near 1 no preference. The box spans the middle half, whiskers the full range, ' +
+    "ticks the questions. Forget quality is the KS test of each row's R against the oracle's (top row, " +
+    'dashed line at its median): the closer the shapes, the better.';
   const layers: Layer[] = [
     {
       mark: { type: 'tick', thickness: 1.5, size: 26, opacity: 0.45 },
-      encoding: { x: { field: 'value', type: 'quantitative' }, y, color: colour },
+      encoding: { x: { field: 'value', type: 'quantitative', scale: { type: 'log' } }, y, color: colour },
     },
     {
       mark: {
@@ -477,8 +526,8 @@ export function truthRatioChart(summary: Summary, series: Series[] = seriesOf(su
         x: {
           field: 'value',
           type: 'quantitative',
-          title: 'Truth ratio (per forget question)',
-          scale: { zero: false, nice: true },
+          title: 'Truth ratio R per forget question (log scale; < 1 prefers the right answer)',
+          scale: { type: 'log' },
         },
         y,
         color: colour,

@@ -50,7 +50,7 @@ function metricsTable(summary: Summary, row: RunRow): string {
       const col = byKey.get(k);
       const v = row.metrics[k] ?? null;
       const text = col ? formatValue(v, col.format) : formatLoose(v);
-      const note = row.notes[k];
+      const note = row.notes[k] ?? row.basis?.[k];
       const label = col ? col.label : k;
       const noteHtml = note ? `<div class="note">${escapeHtml(note)}</div>` : '';
       return (
@@ -140,6 +140,11 @@ export function rowSection(summary: Summary, s: Series, index: number): string {
 <div><h4>Metrics</h4>${metricsTable(summary, row)}</div>
 <div><h4>Cost</h4>${costTable(summary, row)}</div>
 </div>
+${
+  (row.warnings ?? []).length > 0
+    ? `<h4>Warnings</h4><ul class="notes warnings">${row.warnings!.map((w) => `<li>⚠ ${escapeHtml(w)}</li>`).join('')}</ul>`
+    : ''
+}
 <h4>Example generations</h4>
 ${examplesTable(summary, row, s.role)}
 </section>`;

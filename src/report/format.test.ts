@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   bestPerColumn,
+  cellText,
   cellValue,
   escapeHtml,
   formatCount,
@@ -63,20 +64,42 @@ describe('formatValue', () => {
 });
 
 describe('bestPerColumn', () => {
+  const FQ = 'tofu.forgetQuality';
+  const VM = 'muse.verbmem.forget';
+  const MIA = 'mia.loss';
+  const PL = 'muse.privleak';
+  const RR = 'robustness.relearnRecovery';
+  const PII = 'pii.fewShot.forget';
   test('higher, lower and closer-to-oracle on the fixture', () => {
     const best = bestPerColumn(fixture());
-    assert.deepEqual([...best.get('forgetQuality')!], ['npo-s0']);
-    assert.deepEqual([...best.get('verbMem')!], ['npo-s0']);
-    assert.deepEqual([...best.get('seconds')!], ['task-vector-s0']);
+    assert.deepEqual([...best.get(FQ)!], ['npo-s0']);
+    // VerbMem is closer-to-oracle (registry): oracle 0.214 ± 0.024; npo 0.233 ± 0.025 is 0.019 away,
+    // the next (grad-diff 0.302 ± 0.03) 0.088: the gap 0.069 exceeds the half-widths' sum 0.055.
+    assert.deepEqual([...best.get(VM)!], ['npo-s0']);
+    assert.deepEqual([...best.get('efficiency.seconds')!], ['task-vector-s0']);
     // privLeak: oracle 0; runs -12.4, 3.1, null -> 3.1 is closest (not the lowest, -12.4).
-    assert.deepEqual([...best.get('privLeak')!], ['npo-s0']);
-    // miaAuc: oracle 0.503; runs 0.442, 0.521, 0.611 -> 0.521 (|0.018| < |0.061|).
-    assert.deepEqual([...best.get('miaAuc')!], ['npo-s0']);
+    assert.deepEqual([...best.get(PL)!], ['npo-s0']);
+  });
+  test('no star when the best is within the uncertainty of another run', () => {
+    const best = bestPerColumn(fixture());
+    // mia.loss: oracle 0.503; npo 0.521 is closest (0.018) but grad-diff (0.061) is within the
+    // half-widths 0.06 + 0.06 of it.
+    assert.equal(best.get(MIA)!.size, 0);
+    // Relearn recovery: npo [0.15, 0.47] overlaps grad-diff [0.41, 0.75].
+    assert.equal(best.get(RR)!.size, 0);
+    // Narrow the intervals and the closest run is marked.
+    const s = fixture();
+    for (const r of s.runs) {
+      const v = r.metrics[MIA]!;
+      r.intervals![MIA] = { lo: v - 0.005, hi: v + 0.005 };
+    }
+    assert.deepEqual([...bestPerColumn(s).get(MIA)!], ['npo-s0']);
   });
   test('closer-to-oracle picks the nearest value from either side, not the extreme', () => {
     const s = fixture();
-    s.references.oracle.metrics.miaAuc = 0.45;
-    assert.deepEqual([...bestPerColumn(s).get('miaAuc')!], ['grad-diff-s0']);
+    s.references.oracle.metrics[MIA] = 0.45;
+    for (const r of s.runs) delete r.intervals![MIA];
+    assert.deepEqual([...bestPerColumn(s).get(MIA)!], ['grad-diff-s0']);
   });
   test('references are never marked even when they beat every run', () => {
     const best = bestPerColumn(fixture());
@@ -84,29 +107,43 @@ describe('bestPerColumn', () => {
       assert.ok(!ids.has('target') && !ids.has('oracle'));
     }
   });
-  test('ties share the mark; nulls never win', () => {
+  test('no star on ties, constant columns, a lone value or nulls', () => {
     const s = fixture();
-    s.runs[0].metrics.verbMem = 0.233;
-    s.runs[1].metrics.relearnRecovery = null;
+    s.runs[0].metrics[FQ] = s.runs[1].metrics[FQ];
+    for (const r of s.runs) r.metrics[PII] = 0;
+    s.runs[0].metrics[PL] = null;
     const best = bestPerColumn(s);
-    assert.deepEqual([...best.get('verbMem')!].sort(), ['grad-diff-s0', 'npo-s0']);
-    assert.deepEqual([...best.get('relearnRecovery')!], ['grad-diff-s0']);
+    assert.equal(best.get(FQ)!.size, 0, 'a tie for the best');
+    assert.equal(best.get(PII)!.size, 0, 'every run 0.0%');
+    assert.equal(best.get(PL)!.size, 0, 'one run with a value (npo), nothing to beat');
+    // Values that differ only below the printed precision are a tie too.
+    const t = fixture();
+    t.runs[0].metrics[FQ] = 0.41211;
+    t.runs[1].metrics[FQ] = 0.41213;
+    assert.equal(bestPerColumn(t).get(FQ)!.size, 0);
   });
   test('no oracle value: nothing is closest', () => {
     const s = fixture();
-    s.references.oracle.metrics.miaAuc = null;
-    assert.equal(bestPerColumn(s).get('miaAuc')!.size, 0);
+    s.references.oracle.metrics[MIA] = null;
+    assert.equal(bestPerColumn(s).get(MIA)!.size, 0);
+  });
+  test('a metric that does not apply prints n/a, a skipped one —', () => {
+    const s = fixture();
+    const col = s.columns.find((c) => c.key === RR)!;
+    assert.equal(cellText(s.references.target, col), 'n/a');
+    const pl = s.columns.find((c) => c.key === PL)!;
+    assert.equal(cellText(s.runs[2], pl), '—');
   });
 });
 
 describe('rows and series', () => {
   test('timing columns fall back to timings when metrics lacks them', () => {
     const s = fixture();
-    delete s.runs[0].metrics.seconds;
-    assert.equal(cellValue(s.runs[0], 'seconds'), s.runs[0].timings.seconds);
+    delete s.runs[0].metrics['efficiency.seconds'];
+    assert.equal(cellValue(s.runs[0], 'efficiency.seconds'), s.runs[0].timings.seconds);
     assert.equal(cellValue(s.runs[0], 'nope'), null);
-    s.runs[0].metrics.seconds = null;
-    assert.equal(cellValue(s.runs[0], 'seconds'), null, 'an explicit null (skipped) is kept');
+    s.runs[0].metrics['efficiency.seconds'] = null;
+    assert.equal(cellValue(s.runs[0], 'efficiency.seconds'), null, 'an explicit null (skipped) is kept');
   });
   test('references get fixed colours, runs distinct ones, duplicate labels are told apart', () => {
     const s = fixture();

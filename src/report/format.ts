@@ -4,23 +4,19 @@
  * colouring rows the same way in every chart, and escaping text for HTML. No I/O here, so the
  * unit tests can pin every rule down exactly.
  */
+
+import { formatValue, MISSING, NOT_APPLICABLE } from '../eval/display.ts';
 import type { Column, RunRow, Summary } from '../study/study-schema.ts';
 
-/** What a missing or skipped value prints as, everywhere. */
-export const MISSING = '—';
-
-/** Short arrows for the directions; the legend explains them in words. */
-export const DIRECTION_MARK: Record<Column['direction'], string> = {
-  higher: '↑',
-  lower: '↓',
-  'closer-to-oracle': '◎',
-};
-
-export const DIRECTION_TEXT: Record<Column['direction'], string> = {
-  higher: 'higher is better',
-  lower: 'lower is better',
-  'closer-to-oracle': "closer to the oracle's value is better",
-};
+export {
+  DIRECTION_MARK,
+  DIRECTION_TEXT,
+  formatCount,
+  formatHalfWidth,
+  formatValue,
+  MISSING,
+  NOT_APPLICABLE,
+} from '../eval/display.ts';
 
 /**
  * The value of `column` for `row`. The study runner copies timings into `metrics`, but a summary
@@ -29,91 +25,68 @@ export const DIRECTION_TEXT: Record<Column['direction'], string> = {
  */
 export function cellValue(row: RunRow, key: string): number | null {
   if (Object.hasOwn(row.metrics, key)) return row.metrics[key] ?? null;
-  if (key === 'seconds') return row.timings.seconds;
-  if (key === 'peakRssMb') return row.timings.peakRssMb;
+  if (key === 'efficiency.seconds') return row.timings.seconds;
+  if (key === 'efficiency.peakMemoryMb') return row.timings.peakRssMb;
   return null;
 }
 
-/** Drops the sign of a value that rounds to zero, so "-0.0" never appears in a table. */
-function unsignZero(text: string): string {
-  return /^-0(\.0+)?(e[+-]?\d+)?$/.test(text) || /^-0(\.0+)?%$/.test(text) ? text.slice(1) : text;
-}
-
-function formatSeconds(s: number): string {
-  if (s < 10) return `${s.toFixed(2)} s`;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const total = Math.round(s);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = total % 60;
-  if (h === 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
-  return `${h}h ${String(m).padStart(2, '0')}m`;
-}
-
-function formatMb(mb: number): string {
-  // GB from 10 GB up: below that MB keep the digits that tell two methods apart.
-  if (mb < 10 * 1024) return `${Math.round(mb).toLocaleString('en-US')} MB`;
-  return `${(mb / 1024).toFixed(1)} GB`;
-}
-
-/** Formats one value per a column's `format`; null (not applicable or skipped) prints as "—". */
-export function formatValue(value: number | null | undefined, format: Column['format']): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return MISSING;
-  if (typeof format === 'number') return unsignZero(value.toFixed(format));
-  switch (format) {
-    case 'pct':
-      return unsignZero(`${(value * 100).toFixed(1)}%`);
-    case 'sci':
-      return value === 0 ? '0' : unsignZero(value.toExponential(2));
-    case 'seconds':
-      return formatSeconds(value);
-    case 'mb':
-      return formatMb(value);
-  }
-}
-
-/** An integer count with a k/M/B suffix: 12582912 -> "12.6M". */
-export function formatCount(n: number): string {
-  const abs = Math.abs(n);
-  if (abs < 1e3) return String(n);
-  if (abs < 1e6) return `${(n / 1e3).toFixed(1)}k`;
-  if (abs < 1e9) return `${(n / 1e6).toFixed(1)}M`;
-  return `${(n / 1e9).toFixed(2)}B`;
+/** The 95% interval of a row's value in a column, when the summary holds one. */
+export function cellInterval(row: RunRow, key: string): { lo: number; hi: number } | null {
+  return row.intervals?.[key] ?? null;
 }
 
 /**
- * The ids of the best run(s) in each column, over the runs only: the target and the oracle are
- * yardsticks, not contenders. Ties share the mark. For 'closer-to-oracle' the best is the smallest
- * |value − oracle value|; without an oracle value nothing can be closest, so nothing is marked.
- * Distances are compared after rounding to 12 significant digits so that float noise in the
- * subtraction does not break an honest tie.
+ * The text of a cell: the value per the column's format, "n/a" for a metric that does not apply
+ * to this row (its note starts with "n/a"; the reason is shown beside or on hover), else "—".
+ */
+export function cellText(row: RunRow, col: Column): string {
+  const v = cellValue(row, col.key);
+  if (v === null || !Number.isFinite(v))
+    return /^n\/a\b/.test(row.notes[col.key] ?? '') ? NOT_APPLICABLE : MISSING;
+  return formatValue(v, col.format);
+}
+
+/**
+ * The id of the best run in each column (an empty set where no run is best), over the runs only:
+ * the target and the oracle are yardsticks, not contenders. A run is best only when it beats every
+ * other run by more than the uncertainty: with 95% intervals on both values, the intervals must
+ * not overlap (for 'closer-to-oracle', its distance to the oracle must be smaller than the other's
+ * by more than the two half-widths summed); without intervals, the printed values must differ.
+ * So ties, constant columns, a single run and values within noise get no mark. For
+ * 'closer-to-oracle' the score is |value − oracle value|; without an oracle value nothing is marked.
  */
 export function bestPerColumn(summary: Summary): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const oracle = summary.references.oracle;
   for (const col of summary.columns) {
-    const target = col.direction === 'closer-to-oracle' ? cellValue(oracle, col.key) : null;
-    if (col.direction === 'closer-to-oracle' && target === null) {
-      out.set(col.key, new Set());
-      continue;
-    }
-    const score = (v: number): number => {
-      if (col.direction === 'higher') return -v;
-      if (col.direction === 'lower') return v;
-      return Number(Math.abs(v - (target as number)).toPrecision(12));
+    out.set(col.key, new Set());
+    const o = col.direction === 'closer-to-oracle' ? cellValue(oracle, col.key) : null;
+    if (col.direction === 'closer-to-oracle' && o === null) continue;
+    const score = (v: number): number =>
+      col.direction === 'higher' ? -v : col.direction === 'lower' ? v : Math.abs(v - (o as number));
+    const cands = summary.runs
+      .map((run) => ({ run, v: cellValue(run, col.key), ci: cellInterval(run, col.key) }))
+      .filter(
+        (c): c is { run: RunRow; v: number; ci: { lo: number; hi: number } | null } =>
+          c.v !== null && Number.isFinite(c.v),
+      )
+      .sort((a, b) => score(a.v) - score(b.v));
+    if (cands.length < 2) continue;
+    const [best, ...rest] = cands;
+    const shown = (c: { v: number }) =>
+      col.direction === 'closer-to-oracle'
+        ? formatValue(score(c.v), col.format)
+        : formatValue(c.v, col.format);
+    const beats = (other: (typeof cands)[number]): boolean => {
+      if (best.ci && other.ci) {
+        if (col.direction === 'higher') return best.ci.lo > other.ci.hi;
+        if (col.direction === 'lower') return best.ci.hi < other.ci.lo;
+        const hw = (c: { lo: number; hi: number }) => (c.hi - c.lo) / 2;
+        return score(other.v) - score(best.v) > hw(best.ci) + hw(other.ci);
+      }
+      return score(best.v) < score(other.v) && shown(best) !== shown(other);
     };
-    let best = Number.POSITIVE_INFINITY;
-    let ids = new Set<string>();
-    for (const run of summary.runs) {
-      const v = cellValue(run, col.key);
-      if (v === null || !Number.isFinite(v)) continue;
-      const s = score(v);
-      if (s < best) {
-        best = s;
-        ids = new Set([run.id]);
-      } else if (s === best) ids.add(run.id);
-    }
-    out.set(col.key, ids);
+    if (rest.every(beats)) out.get(col.key)!.add(best.run.id);
   }
   return out;
 }

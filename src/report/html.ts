@@ -10,11 +10,15 @@ import type { ChartPlan } from './charts.ts';
 import { rowAnchor, rowSection } from './details.ts';
 import {
   bestPerColumn,
+  cellInterval,
+  cellText,
   cellValue,
   DIRECTION_MARK,
   DIRECTION_TEXT,
   escapeHtml,
+  formatHalfWidth,
   formatValue,
+  NOT_APPLICABLE,
   type Series,
   seriesOf,
 } from './format.ts';
@@ -47,13 +51,14 @@ function headerCell(col: Column): string {
 
 function valueCell(summary: Summary, col: Column, row: RunRow, isBest: boolean, ref: boolean): string {
   const v = cellValue(row, col.key);
-  const text = formatValue(v, col.format);
+  const text = cellText(row, col);
   const oracleValue = cellValue(summary.references.oracle, col.key);
+  const ci = cellInterval(row, col.key);
   const classes = ['num'];
   let title = '';
   if (v === null) {
-    classes.push('missing');
-    title = row.notes[col.key] ?? 'not applicable or not measured';
+    classes.push(text === NOT_APPLICABLE ? 'na' : 'missing');
+    title = row.notes[col.key] ?? 'not measured';
   } else if (
     col.direction === 'closer-to-oracle' &&
     oracleValue !== null &&
@@ -62,14 +67,24 @@ function valueCell(summary: Summary, col: Column, row: RunRow, isBest: boolean, 
     const d = v - oracleValue;
     title = `${d >= 0 ? '+' : '−'}${formatValue(Math.abs(d), col.format)} from the oracle's ${formatValue(oracleValue, col.format)}`;
   }
+  if (v !== null && ci) {
+    const range = `${formatValue(ci.lo, col.format)} – ${formatValue(ci.hi, col.format)}`;
+    const iv = row.seeds ? `mean ± sd over seeds ${row.seeds.join(', ')}: ${range}` : `95% interval ${range}`;
+    title = title ? `${iv} · ${title}` : iv;
+  }
+  const basis = v !== null ? row.basis?.[col.key] : undefined;
+  if (basis) title = title ? `${title} · ${basis}` : basis;
   if (isBest && !ref) {
     classes.push('best');
-    title = title ? `best in column · ${title}` : 'best in column';
+    title = title
+      ? `best in column, beyond the uncertainty · ${title}`
+      : 'best in column, beyond the uncertainty';
   }
+  const pm = v !== null && ci ? `<span class="ci">${escapeHtml(formatHalfWidth(ci, col.format))}</span>` : '';
   const star = isBest && !ref ? '<span class="star" aria-label="best in column">★</span>' : '';
   const sort = ref ? '' : ` data-sort="${sortKey(col, v, oracleValue)}"`;
   const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
-  return `<td class="${classes.join(' ')}"${sort}${titleAttr}>${escapeHtml(text)}${star}</td>`;
+  return `<td class="${classes.join(' ')}"${sort}${titleAttr}>${escapeHtml(text)}${pm}${star}</td>`;
 }
 
 export function leaderboardHtml(summary: Summary, series: Series[]): string {
@@ -78,11 +93,16 @@ export function leaderboardHtml(summary: Summary, series: Series[]): string {
   const row = (s: Series, index: number): string => {
     const ref = s.role !== 'run';
     const tag = ref ? '<span class="tag">ref</span>' : '';
+    const warns = s.row.warnings ?? [];
+    const warn =
+      warns.length > 0
+        ? `<span class="warn" title="${escapeHtml(warns.join('\n'))}" aria-label="warnings">⚠</span>`
+        : '';
     const cells = cols.map((c) => valueCell(summary, c, s.row, best.get(c.key)?.has(s.row.id) ?? false, ref));
     return (
       `<tr class="${ref ? `ref ref-${s.role}` : 'run'}" data-id="${escapeHtml(s.row.id)}">` +
       `<td class="name" data-sort="${escapeHtml(s.name)}"><span class="swatch" style="background:${s.colour}" aria-hidden="true"></span>` +
-      `<a href="#${rowAnchor(index, s.row)}">${escapeHtml(s.name)}</a>${tag}</td>` +
+      `<a href="#${rowAnchor(index, s.row)}">${escapeHtml(s.name)}</a>${tag}${warn}</td>` +
       `<td class="method" data-sort="${escapeHtml(s.row.method)}">${ref ? 'reference' : escapeHtml(s.row.method)}</td>${cells.join('')}</tr>`
     );
   };
@@ -110,10 +130,20 @@ ${runs}${emptyRuns}
 function legendHtml(summary: Summary): string {
   const dirs = [...new Set(summary.columns.map((c) => c.direction))];
   const items = dirs.map((d) => `<span><b>${DIRECTION_MARK[d]}</b> ${escapeHtml(DIRECTION_TEXT[d])}</span>`);
-  items.push('<span><b>★</b> best run in the column (reference rows are not ranked)</span>');
-  items.push('<span><b>—</b> not applicable or skipped (hover for the reason)</span>');
+  items.push(
+    '<span><b>★</b> best run in the column, marked only when it beats every other run by more than the uncertainty (non-overlapping 95% intervals; without intervals, a different printed value): no mark on ties or noise; reference rows are not ranked</span>',
+  );
+  items.push(
+    '<span><b>±</b> half-width of the 95% bootstrap interval over items (hover for the interval); for a run of several seeds, mean ± sd across seeds</span>',
+  );
+  items.push('<span><b>n/a</b> the metric does not apply to the row (reason below and on hover)</span>');
+  items.push('<span><b>—</b> skipped or not measured (hover for the reason)</span>');
   items.push('<span>Click a header to sort the runs.</span>');
-  const notes = [summary.references.target, summary.references.oracle, ...summary.runs].flatMap((r) =>
+  const rows = [summary.references.target, summary.references.oracle, ...summary.runs];
+  const warnings = rows.flatMap((r) =>
+    (r.warnings ?? []).map((w) => `<li><b>${escapeHtml(r.label || r.id)}</b> · ⚠ ${escapeHtml(w)}</li>`),
+  );
+  const notes = rows.flatMap((r) =>
     Object.entries(r.notes).map(
       ([k, note]) =>
         `<li><b>${escapeHtml(r.label || r.id)}</b> · ${escapeHtml(summary.columns.find((c) => c.key === k)?.label ?? k)}: ${escapeHtml(note)}</li>`,
@@ -127,6 +157,7 @@ function legendHtml(summary: Summary): string {
     .join('');
   return (
     `<div class="legend">${items.join('')}</div>` +
+    (warnings.length > 0 ? `<ul class="notes warnings">${warnings.join('')}</ul>` : '') +
     (notes.length > 0 ? `<ul class="notes">${notes.join('')}</ul>` : '') +
     `<details class="columns"><summary>What the columns mean</summary><dl>${columns}</dl></details>`
   );

@@ -41,9 +41,9 @@ describe('loadSummary', () => {
   });
   test('a wrong value type names the file, the field and the run id', () => {
     const s = fixture() as unknown as { runs: { metrics: Record<string, unknown> }[] };
-    s.runs[1].metrics.privLeak = 'high';
+    s.runs[1].metrics['muse.privleak'] = 'high';
     const path = write(s);
-    rejects(path, path, 'runs[1].metrics.privLeak', '(run "npo-s0")', 'expected number');
+    rejects(path, path, 'runs[1].metrics["muse.privleak"]', '(run "npo-s0")', 'expected number');
   });
   test('an unknown key is named', () => {
     const s = fixture() as unknown as { study: Record<string, unknown> };
@@ -64,10 +64,10 @@ describe('loadSummary', () => {
     const s = fixture() as unknown as { runs: { seed: unknown; metrics: Record<string, unknown> }[] };
     for (const run of s.runs) {
       run.seed = 'x';
-      run.metrics.verbMem = 'x';
-      run.metrics.miaAuc = 'x';
+      run.metrics['muse.verbmem.forget'] = 'x';
+      run.metrics['mia.loss'] = 'x';
     }
-    rejects(write(s), 'runs[0].seed', 'runs[0].metrics.verbMem', '... and 1 more');
+    rejects(write(s), 'runs[0].seed', 'runs[0].metrics["muse.verbmem.forget"]', '... and 1 more');
   });
   test('missing file and broken JSON', () => {
     rejects(join(dir, 'nope.json'), 'nope.json', 'no such file', 'lethe bench');

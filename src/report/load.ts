@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { DataError } from '../errors.ts';
-import { type Summary, SummarySchema } from '../study/study-schema.ts';
+import { hasMetric } from '../eval/metrics/index.ts';
+import { columnOf, type Summary, SummarySchema } from '../study/study-schema.ts';
 
 /** How many schema problems to list before "and N more": enough to fix a file in one pass. */
 const MAX_ISSUES = 8;
@@ -39,10 +40,19 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   return `${withRunId(issue.path, data)}: ${issue.message}`;
 }
 
+/**
+ * The summary with every column of a registered metric described as the registry describes it
+ * now (label, direction, format, description): the registry is the one source of those facts, so
+ * a summary written before a metric's description changed still shows the current one.
+ */
+export function withRegistryColumns(summary: Summary): Summary {
+  return { ...summary, columns: summary.columns.map((c) => (hasMetric(c.key) ? columnOf(c.key) : c)) };
+}
+
 /** Validates parsed JSON as a study summary; `source` names the file in the error. */
 export function parseSummary(data: unknown, source: string): Summary {
   const result = SummarySchema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) return withRegistryColumns(result.data);
   const issues = result.error.issues;
   const lines = issues.slice(0, MAX_ISSUES).map((i) => describeIssue(i, data));
   if (issues.length > MAX_ISSUES) lines.push(`... and ${issues.length - MAX_ISSUES} more`);
@@ -53,7 +63,7 @@ export function parseSummary(data: unknown, source: string): Summary {
       : 'the file was not written by this version of `lethe bench`, or was edited by hand';
   throw new DataError(`invalid study summary ${source}`, {
     where: lines.length === 1 ? lines[0] : `\n    ${lines.join('\n    ')}`,
-    expected: 'a lethe-study/1 summary (src/bench/study-schema.ts)',
+    expected: 'a lethe-study/1 summary (src/study/study-schema.ts)',
     hint,
   });
 }

@@ -13,6 +13,7 @@ import { planCharts } from './charts.ts';
 import { type RenderedChart, renderHtml } from './html.ts';
 import { loadSummary } from './load.ts';
 import { pngRenderer } from './png.ts';
+import { forDisplay } from './seeds.ts';
 import { inlineSvg, renderSvg } from './svg.ts';
 import { renderMarkdown } from './text.ts';
 
@@ -43,6 +44,7 @@ export async function renderReport(
   outDir: string,
   options: RenderOptions = {},
 ): Promise<ReportFiles> {
+  summary = forDisplay(summary);
   const warn = options.onWarning ?? stderrWarning;
   const warnings: string[] = [];
   const plans = planCharts(summary);

@@ -56,6 +56,10 @@ table.leaderboard .tag { font-style: normal; font-size: 0.72rem; font-weight: 60
 table.leaderboard td.best { background: var(--best); color: var(--best-fg); font-weight: 700; }
 table.leaderboard td.best .star { margin-left: 3px; font-weight: 400; }
 table.leaderboard td.missing { color: #9aa1a9; }
+table.leaderboard td .warn { margin-left: 6px; color: #b45309; cursor: help; }
+ul.warnings li { color: #92400e; }
+table.leaderboard td.na { color: #6b7280; font-style: italic; }
+table.leaderboard td .ci { margin-left: 4px; font-size: 0.82em; font-weight: 400; color: #6b7280; }
 table.leaderboard a { color: inherit; text-decoration: none; }
 table.leaderboard a:hover { text-decoration: underline; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 7px; flex: none;

@@ -32,11 +32,16 @@ describe('renderMarkdown', () => {
     const md = renderMarkdown(fixture());
     const rows = md.split('\n').filter((l) => l.startsWith('|'));
     const npo = cells(rows.find((l) => l.includes('npo'))!);
-    assert.equal(npo[2], '**4.12e-1**');
-    assert.equal(npo[4], '**3.1**');
+    assert.equal(npo[2], '**4.12e-1** ★');
+    assert.equal(npo[4], '**3.1** ★');
+    assert.equal(npo[5], '**0.233 ± 0.025** ★');
+    assert.equal(npo[6], '0.521 ± 0.060', 'within the uncertainty of grad-diff: no mark');
     const tv = cells(rows.find((l) => l.includes('task-vector'))!);
     assert.equal(tv[4], '—');
-    assert.equal(tv[9], '**1m 35s**');
+    assert.equal(tv[10], '**1m 35s** ★');
+    const oracle = cells(rows.find((l) => l.includes('oracle'))!);
+    assert.equal(oracle[6], '0.503 ± 0.063');
+    assert.equal(oracle[8], 'n/a');
     for (const ref of rows.slice(2, 4)) assert.ok(!ref.includes('**'), ref);
   });
   test('study facts and skipped-metric notes are listed', () => {
@@ -44,7 +49,7 @@ describe('renderMarkdown', () => {
     assert.match(md, /^# Study tofu-forget05-demo/);
     assert.match(md, /- \*\*Seeds:\*\* 0/);
     assert.match(md, /- \*\*Suites:\*\* tofu, muse, privacy/);
-    assert.match(md, /task-vector α=1\.5 · privLeak: skipped: the Min-K% attack/);
+    assert.match(md, /task-vector α=1\.5 · muse\.privleak: skipped: the Min-K% attack/);
   });
   test('pipes, newlines and markup in labels cannot break the table', () => {
     const s = fixture();
@@ -64,12 +69,14 @@ describe('renderLeaderboardText', () => {
     const s = fixture();
     const text = renderLeaderboardText(s);
     const lines = text.trimEnd().split('\n');
-    // title, header, rule, 2 refs, rule, 3 runs, legend
-    assert.equal(lines.length, 1 + 1 + 1 + 2 + 1 + s.runs.length + 1);
+    // title, header, rule, 2 refs, rule, 3 runs, legend, one warning
+    assert.equal(lines.length, 1 + 1 + 1 + 2 + 1 + s.runs.length + 1 + 1);
+    assert.match(lines.at(-1)!, /^⚠ task-vector α=1\.5: icul: context length allows 1 of 3 correct examples/);
+    assert.match(lines[2 + 2 + 1 + 3], /^task-vector α=1\.5 ⚠/);
     const width = (l: string): number => [...l].length;
     const rule = lines[2];
     assert.match(rule, /^[─ ]+$/);
-    for (const l of lines.slice(1, -1)) assert.ok(width(l) <= width(rule), `${l}`);
+    for (const l of lines.slice(1, -2)) assert.ok(width(l) <= width(rule), `${l}`);
     const npo = lines.find((l) => l.startsWith('npo'))!;
     assert.match(npo, /4\.12e-1\*/);
     assert.match(npo, /0\.588\*/);

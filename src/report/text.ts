@@ -3,16 +3,27 @@
  * best values in bold) and `renderLeaderboardText` (an aligned plain-text table, best values
  * starred, for printing to a terminal). Same rows, order and numbers as the HTML report.
  */
-import type { RunRow, Summary } from '../study/study-schema.ts';
+import type { Column, RunRow, Summary } from '../study/study-schema.ts';
 import {
   allRows,
   bestPerColumn,
-  cellValue,
+  cellInterval,
+  cellText,
   DIRECTION_MARK,
   DIRECTION_TEXT,
-  formatValue,
+  formatHalfWidth,
   isReference,
 } from './format.ts';
+import { forDisplay } from './seeds.ts';
+
+/** A cell's value with "± half-width" of its 95% interval, when it has one. */
+export function cellWithInterval(row: RunRow, col: Column): string {
+  const text = cellText(row, col);
+  const ci = cellInterval(row, col.key);
+  return ci && Number.isFinite(ci.lo) && text !== '—' && text !== 'n/a'
+    ? `${text} ${formatHalfWidth(ci, col.format)}`
+    : text;
+}
 
 /** Table cells must stay on one line and must not close the cell early. */
 function mdCell(text: string): string {
@@ -45,7 +56,8 @@ export function studyFacts(summary: Summary): [string, string][] {
   return facts;
 }
 
-export function renderMarkdown(summary: Summary): string {
+export function renderMarkdown(shown: Summary): string {
+  const summary = forDisplay(shown);
   const best = bestPerColumn(summary);
   const cols = summary.columns;
   const lines: string[] = [];
@@ -60,15 +72,18 @@ export function renderMarkdown(summary: Summary): string {
   for (const row of allRows(summary)) {
     const ref = isReference(summary, row);
     const cells = cols.map((c) => {
-      const text = mdCell(formatValue(cellValue(row, c.key), c.format));
-      return !ref && best.get(c.key)?.has(row.id) ? `**${text}**` : text;
+      const text = mdCell(cellWithInterval(row, c));
+      return !ref && best.get(c.key)?.has(row.id) ? `**${text}** ★` : text;
     });
     const name = ref ? `_${mdCell(rowName(summary, row))}_` : mdCell(rowName(summary, row));
     lines.push(`| ${name} | ${mdCell(row.method)} | ${cells.join(' | ')} |`);
   }
   lines.push('');
   lines.push(
-    'Bold: best run in the column (references excluded). ' +
+    'Bold ★: the best run in the column, marked only when it beats every other run by more than the ' +
+      'uncertainty (non-overlapping 95% intervals; without intervals, a different printed value), so ' +
+      'ties and noise get no mark; references are not ranked. ± half-width of the 95% bootstrap ' +
+      'interval over items; for a run of several seeds, mean ± sd across seeds. n/a: the metric does not apply to the row (reason under Notes). ' +
       `${DIRECTION_MARK.higher} ${DIRECTION_TEXT.higher}; ${DIRECTION_MARK.lower} ${DIRECTION_TEXT.lower}; ` +
       `${DIRECTION_MARK['closer-to-oracle']} ${DIRECTION_TEXT['closer-to-oracle']}. — not applicable or skipped.`,
     '',
@@ -82,7 +97,17 @@ export function renderMarkdown(summary: Summary): string {
       ([key, note]) => `- ${mdCell(rowName(summary, row))} · ${mdCell(key)}: ${mdCell(note)}`,
     ),
   );
+  const warnings = allRows(summary).flatMap((row) =>
+    (row.warnings ?? []).map((w) => `- ${mdCell(rowName(summary, row))}: ${mdCell(w)}`),
+  );
+  if (warnings.length > 0) lines.push('', '### Warnings', '', ...warnings);
   if (skipped.length > 0) lines.push('', '### Notes', '', ...skipped);
+  const bases = allRows(summary).flatMap((row) =>
+    Object.entries(row.basis ?? {})
+      .filter(([key]) => cols.some((c) => c.key === key))
+      .map(([key, b]) => `- ${mdCell(rowName(summary, row))} · ${mdCell(key)}: ${mdCell(b)}`),
+  );
+  if (bases.length > 0) lines.push('', '### What the values rest on', '', ...bases);
   lines.push('');
   return lines.join('\n');
 }
@@ -97,13 +122,9 @@ function pad(text: string, w: number, right: boolean): string {
   return right ? fill + text : text + fill;
 }
 
-function clip(text: string, max: number): string {
-  const chars = [...text.replace(/\s+/g, ' ')];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
-}
-
 /** The leaderboard as an aligned plain-text table; best run values carry a trailing '*'. */
-export function renderLeaderboardText(summary: Summary): string {
+export function renderLeaderboardText(shown: Summary): string {
+  const summary = forDisplay(shown);
   const best = bestPerColumn(summary);
   const cols = summary.columns;
   const header = ['Run', ...cols.map((c) => `${c.label} ${DIRECTION_MARK[c.direction]} `)];
@@ -113,9 +134,9 @@ export function renderLeaderboardText(summary: Summary): string {
       ? `(${row === summary.references.target ? 'target' : 'oracle'}) ${row.label}`
       : row.label;
     return [
-      clip(name || row.id, 36),
+      `${(name || row.id).replace(/\s+/g, ' ')}${(row.warnings ?? []).length > 0 ? ' ⚠' : ''}`,
       ...cols.map((c) => {
-        const text = formatValue(cellValue(row, c.key), c.format);
+        const text = cellWithInterval(row, c);
         return !ref && best.get(c.key)?.has(row.id) ? `${text}*` : `${text} `;
       }),
     ];
@@ -133,8 +154,10 @@ export function renderLeaderboardText(summary: Summary): string {
     if (i === 1) out.push(rule);
   });
   out.push(
-    `* best run per column · ${DIRECTION_MARK.higher} higher · ${DIRECTION_MARK.lower} lower · ` +
-      `${DIRECTION_MARK['closer-to-oracle']} closer to oracle · — skipped`,
+    `* best run per column, beyond the uncertainty · ± 95% interval · ${DIRECTION_MARK.higher} higher · ` +
+      `${DIRECTION_MARK.lower} lower · ${DIRECTION_MARK['closer-to-oracle']} closer to oracle · n/a not applicable · — skipped`,
   );
+  for (const row of allRows(summary))
+    for (const w of row.warnings ?? []) out.push(`⚠ ${row.label || row.id}: ${w}`);
   return `${out.join('\n')}\n`;
 }

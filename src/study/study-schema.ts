@@ -4,6 +4,7 @@
  * (`lethe report`), validated by this schema on both sides.
  */
 import { z } from 'zod';
+import { getMetric } from '../eval/metrics/index.ts';
 
 /** A metric value; null means not applicable or skipped (the reason is in `notes`). */
 const Value = z.number().nullable();
@@ -43,8 +44,8 @@ export const ColumnSchema = z.strictObject({
   key: z.string(),
   label: z.string(),
   direction: z.enum(['higher', 'lower', 'closer-to-oracle']),
-  /** How to print: a number of decimals, 'pct' (×100 with %), 'sci' (scientific), 'seconds', 'mb'. */
-  format: z.union([z.number().int().nonnegative(), z.enum(['pct', 'sci', 'seconds', 'mb'])]),
+  /** How to print (MetricFormat): decimals, 'pct' (×100 with %), 'sci', 'seconds', 'mb', 'count'. */
+  format: z.union([z.number().int().nonnegative(), z.enum(['pct', 'sci', 'seconds', 'mb', 'count'])]),
   description: z.string(),
 });
 export type Column = z.infer<typeof ColumnSchema>;
@@ -59,6 +60,15 @@ export const RunRowSchema = z.strictObject({
   args: z.record(z.string(), z.unknown()),
   seed: z.number().int(),
   metrics: z.record(z.string(), Value),
+  /** 95% confidence intervals of metric values (bootstrap over items), where the metric gives one. */
+  intervals: z.record(z.string(), z.strictObject({ lo: z.number(), hi: z.number() })).optional(),
+  /** The seeds a report row merges (mean ± sd across them); absent for a single-seed row. */
+  seeds: z.array(z.number().int()).optional(),
+  /** Warnings that change what the row's numbers mean (from its evaluation), shown in the report. */
+  warnings: z.array(z.string()).optional(),
+  /** What a value rests on (items compared, components present), where its metric says. */
+  basis: z.record(z.string(), z.string()).optional(),
+  /** Why a metric has no value (skipped, not applicable: "n/a: …", failed). */
   notes: z.record(z.string(), z.string()),
   /** Per-step training losses from the unlearning log (empty for non-gradient methods). */
   curves: z.strictObject({
@@ -136,69 +146,30 @@ export const SummarySchema = z
   });
 export type Summary = z.infer<typeof SummarySchema>;
 
+/**
+ * The leaderboard: metric names, in column order. Everything a column shows about its metric
+ * (label, direction, format, description) comes from the metric registry (columnOf), so the
+ * leaderboard cannot drift from what the metric is; the timing columns are the registry's
+ * efficiency metrics, which the runner fills from each run's manifest.
+ */
+export const LEADERBOARD_METRICS = [
+  'tofu.forgetQuality',
+  'tofu.modelUtility',
+  'muse.privleak',
+  'muse.verbmem.forget',
+  'mia.loss',
+  'pii.fewShot.forget',
+  'robustness.relearnRecovery',
+  'closeness.gapLeft',
+  'efficiency.seconds',
+  'efficiency.peakMemoryMb',
+] as const;
+
+/** A leaderboard column for a registered metric, as the registry describes it. */
+export function columnOf(name: string): Column {
+  const m = getMetric(name);
+  return { key: m.name, label: m.label, direction: m.direction, format: m.format, description: m.summary };
+}
+
 /** The leaderboard columns, in order (the runner fills these metric keys). */
-export const LEADERBOARD: Column[] = [
-  {
-    key: 'forgetQuality',
-    label: 'Forget quality',
-    direction: 'higher',
-    format: 'sci',
-    description: 'KS p-value of forget truth ratios vs the oracle (TOFU)',
-  },
-  {
-    key: 'modelUtility',
-    label: 'Model utility',
-    direction: 'higher',
-    format: 3,
-    description: 'harmonic mean of retain / neighbour probability, ROUGE and truth ratio',
-  },
-  {
-    key: 'privLeak',
-    label: 'PrivLeak',
-    direction: 'closer-to-oracle',
-    format: 1,
-    description: '(AUC − AUC_oracle)/AUC_oracle × 100 of Min-K% MIA; 0 is ideal',
-  },
-  {
-    key: 'verbMem',
-    label: 'VerbMem',
-    direction: 'lower',
-    format: 3,
-    description: 'ROUGE-L F1 of greedy continuations of forget passages',
-  },
-  {
-    key: 'miaAuc',
-    label: 'MIA AUC',
-    direction: 'closer-to-oracle',
-    format: 3,
-    description: 'LOSS attack AUC, forget vs holdout (oracle ≈ 0.5)',
-  },
-  {
-    key: 'privacyLeakRate',
-    label: 'PII leak rate',
-    direction: 'lower',
-    format: 'pct',
-    description: 'share of forget PII values extracted exactly by prompts',
-  },
-  {
-    key: 'relearnRecovery',
-    label: 'Relearn recovery',
-    direction: 'lower',
-    format: 'pct',
-    description: 'share of the forgetting undone by a short relearning attack',
-  },
-  {
-    key: 'seconds',
-    label: 'Time',
-    direction: 'lower',
-    format: 'seconds',
-    description: 'wall time of the unlearning run',
-  },
-  {
-    key: 'peakRssMb',
-    label: 'Peak memory',
-    direction: 'lower',
-    format: 'mb',
-    description: 'peak resident memory of the unlearning run',
-  },
-];
+export const LEADERBOARD: Column[] = LEADERBOARD_METRICS.map(columnOf);

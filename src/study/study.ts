@@ -24,7 +24,14 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Task, taskHash } from '../data/index.ts';
 import { ConfigError, LetheError } from '../errors.ts';
-import { type EvalResults, evaluate, ModelEval, readResults, writeResults } from '../eval/index.ts';
+import {
+  type EvalResults,
+  evaluate,
+  ModelEval,
+  readResults,
+  resultCells,
+  writeResults,
+} from '../eval/index.ts';
 import { readModelTransform, readUnlearnManifest } from '../eval/manifest.ts';
 import { EvalOptionsSchema } from '../eval/options.ts';
 import type { ReusedRole } from '../eval/runner.ts';
@@ -38,7 +45,14 @@ import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from '
 import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
 import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
-import { LEADERBOARD, type ReferenceSet, type RunRow, type Summary, SummarySchema } from './study-schema.ts';
+import {
+  LEADERBOARD,
+  LEADERBOARD_METRICS,
+  type ReferenceSet,
+  type RunRow,
+  type Summary,
+  SummarySchema,
+} from './study-schema.ts';
 import { type Manifest, readManifest } from './unlearn-job.ts';
 
 export {
@@ -63,50 +77,17 @@ const extraOf = (r: EvalResults, name: string, role: 'unlearned' | 'oracle' | 't
   const m = r.metrics[name]?.[role];
   return m && 'value' in m ? (m.extra ?? {}) : {};
 };
-const reasonOf = (r: EvalResults, name: string, role: 'unlearned' | 'oracle' | 'target'): string | null => {
-  const m = r.metrics[name]?.[role];
-  if (!m) return 'not evaluated';
-  return 'skipped' in m ? m.skipped : 'failed' in m ? `failed: ${m.failed}` : null;
-};
+/** The unlearned model's evaluation warnings, with counts ("… (×3)"). */
+const warningsOf = (r: EvalResults): string[] =>
+  Object.entries(r.models.unlearned.warnings).map(([w, n]) => (n > 1 ? `${w} (×${n})` : w));
 
-/** Leaderboard keys → evaluation metric names. */
-const METRIC_OF: Record<string, string> = {
-  forgetQuality: 'tofu.forgetQuality',
-  modelUtility: 'tofu.modelUtility',
-  privLeak: 'muse.privleak',
-  verbMem: 'muse.verbmem.forget',
-  miaAuc: 'mia.loss',
-  privacyLeakRate: 'pii.fewShot.forget',
-};
-
-function leaderboardMetrics(r: EvalResults, role: 'unlearned' | 'oracle' | 'target') {
-  const metrics: Record<string, number | null> = {};
-  const notes: Record<string, string> = {};
-  for (const [key, name] of Object.entries(METRIC_OF)) {
-    metrics[key] = metricValue(r, name, role);
-    const why = metrics[key] === null ? reasonOf(r, name, role) : null;
-    if (why) notes[key] = why;
-  }
-  // Relearning recovery: how much of the forgetting (target → this model, on the held-back forget
-  // items) a short relearning attack undoes. Needs the target's unattacked value.
-  const before = extraOf(r, 'robustness.relearn', role).before;
-  const after = metricValue(r, 'robustness.relearn', role);
-  const targetBefore = extraOf(r, 'robustness.relearn', 'target').before;
-  if (
-    typeof before === 'number' &&
-    after !== null &&
-    typeof targetBefore === 'number' &&
-    before - targetBefore > 1e-6
-  ) {
-    metrics.relearnRecovery = Math.min(1, Math.max(0, (before - after) / (before - targetBefore)));
-  } else {
-    metrics.relearnRecovery = null;
-    notes.relearnRecovery =
-      role === 'unlearned' && after !== null
-        ? 'no forgetting to recover (NLL not above the target)'
-        : 'relearning check not run';
-  }
-  return { metrics, notes };
+/** A row's leaderboard cells (registered metrics; relearn recovery is robustness.relearnRecovery). */
+function leaderboardMetrics(
+  r: EvalResults,
+  role: 'unlearned' | 'oracle' | 'target',
+  fill: Record<string, number | null | undefined> = {},
+) {
+  return resultCells(r, role, LEADERBOARD_METRICS, fill);
 }
 
 function rocOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): RunRow['roc'] {
@@ -124,7 +105,7 @@ function rocOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): RunRow[
 function truthRatiosOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): number[] {
   const m = r.metrics['tofu.forget.truthRatio']?.[role];
   if (!m || !('value' in m) || !m.perItem) return [];
-  const series = Object.values(m.perItem)[0];
+  const series = m.perItem.truthRatio ?? Object.values(m.perItem)[0]; // raw R per item
   return series ? series.values.filter((v): v is number => v !== null) : [];
 }
 
@@ -186,11 +167,9 @@ function referenceRow(
   p: Prepared,
   gradedAgainst: ReferenceSet,
 ): RunRow {
-  const { metrics, notes } = leaderboardMetrics(r, id);
   const cost = p.info[id];
   const seconds = cost.seconds;
-  metrics.seconds = seconds;
-  metrics.peakRssMb = null;
+  const { metrics, notes, intervals, basis } = leaderboardMetrics(r, id, { 'efficiency.seconds': seconds });
   return {
     id,
     method: id,
@@ -199,6 +178,8 @@ function referenceRow(
     args: {},
     seed,
     metrics,
+    intervals,
+    basis,
     notes,
     curves: { step: [], loss: [] },
     roc: rocOf(r, id),
@@ -504,9 +485,10 @@ async function executeStudy(
       }
       if (!manifest) throw new LetheError(`run ${run.id} has no manifest`, { where: modelDir });
       if (only) continue; // rows are the summary's; a partial execution writes none
-      const { metrics, notes } = leaderboardMetrics(results, 'unlearned');
-      metrics.seconds = manifest.timings.seconds;
-      metrics.peakRssMb = manifest.timings.peakRssMb;
+      const { metrics, notes, intervals, basis } = leaderboardMetrics(results, 'unlearned', {
+        'efficiency.seconds': manifest.timings.seconds,
+        'efficiency.peakMemoryMb': manifest.timings.peakRssMb,
+      });
       const method = getMethod(run.method);
       rows.push({
         id: run.id,
@@ -516,6 +498,9 @@ async function executeStudy(
         args: run.args,
         seed,
         metrics,
+        intervals,
+        basis,
+        warnings: warningsOf(results),
         notes,
         curves: curvesOf(modelDir),
         roc: rocOf(results, 'unlearned'),

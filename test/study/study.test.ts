@@ -59,8 +59,8 @@ test('a tiny study runs end to end, resumes, and records its references and cost
   assert.equal(s.references.target.method, 'target');
   const ga = s.runs.find((r) => r.method === 'ga')!;
   assert.ok(ga.curves.step.length > 0 && ga.trainableParameters > 0 && ga.timings.peakRssMb > 0);
-  assert.ok(ga.metrics.forgetQuality !== null && ga.metrics.modelUtility !== null);
-  assert.ok(s.references.target.metrics.miaAuc! > s.references.oracle.metrics.miaAuc!);
+  assert.ok(ga.metrics['tofu.forgetQuality'] !== null && ga.metrics['tofu.modelUtility'] !== null);
+  assert.ok(s.references.target.metrics['mia.loss']! > s.references.oracle.metrics['mia.loss']!);
   for (const r of s.runs) assert.ok(existsSync(join(first.dir, 'runs', r.id, 'results.json')));
 
   // Every row names the pair it was graded against; the references carry their training cost.

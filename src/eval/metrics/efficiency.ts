@@ -13,7 +13,9 @@ import { registerMetric } from './registry.ts';
  */
 export const seconds: Metric = registerMetric({
   name: 'efficiency.seconds',
+  label: 'Time',
   direction: 'lower',
+  format: 'seconds',
   summary: 'wall time of the unlearning run (s)',
   requires: ['manifest'],
   compute: (ctx) => ({ value: ctx.model.manifest!.timings.seconds }),
@@ -22,7 +24,9 @@ export const seconds: Metric = registerMetric({
 /** efficiency.peakMemoryMb: the run's peak resident memory (MB). Direction: lower. Needs a manifest. */
 export const peakMemory: Metric = registerMetric({
   name: 'efficiency.peakMemoryMb',
+  label: 'Peak memory',
   direction: 'lower',
+  format: 'mb',
   summary: 'peak resident memory of the unlearning run (MB)',
   requires: ['manifest'],
   compute: (ctx) => ({ value: ctx.model.manifest!.timings.peakRssMb }),
@@ -31,7 +35,9 @@ export const peakMemory: Metric = registerMetric({
 /** efficiency.trainableParameters: parameters the method could change. Direction: lower. Needs a manifest. */
 export const trainable: Metric = registerMetric({
   name: 'efficiency.trainableParameters',
+  label: 'Trainable parameters',
   direction: 'lower',
+  format: 'count',
   summary: 'parameters the unlearning method trained',
   requires: ['manifest'],
   compute: (ctx) => ({ value: ctx.model.manifest!.trainableParameters }),
@@ -48,7 +54,9 @@ export const trainable: Metric = registerMetric({
  */
 export const flops: Metric = registerMetric({
   name: 'efficiency.flops',
+  label: 'Training FLOPs',
   direction: 'lower',
+  format: 'count',
   summary: 'estimated training FLOPs of the unlearning run (6·N·tokens)',
   requires: ['manifest'],
   compute(ctx): MetricOutput {

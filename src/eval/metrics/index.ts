@@ -3,6 +3,7 @@
  * functions. Re-exports only.
  */
 
+export { closenessGapLeft, relearnRecovery } from './derived.ts';
 export { flops, peakMemory, seconds, trainable } from './efficiency.ts';
 export { mcqMetrics } from './mcq.ts';
 export { extractionLikelihoods } from './memorisation.ts';
@@ -12,6 +13,9 @@ export { leaks, piiDemo, piiDemos, piiMetrics } from './privacy.ts';
 export {
   getMetric,
   hasMetric,
+  isDerived,
+  METRIC_FORMATS,
+  metricInputs,
   metricNames,
   primaryPart,
   registerMetric,
@@ -22,3 +26,4 @@ export { forgetQuality, modelUtility, truthRatios } from './tofu.ts';
 export { perplexity } from './utility.ts';
 
 import '../robustness/checks.ts';
+import './derived.ts';

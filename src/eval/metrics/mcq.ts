@@ -74,7 +74,9 @@ const SETS: [string, Direction][] = [
 export const mcqMetrics: Metric[] = SETS.map(([set, direction]) =>
   registerMetric({
     name: `mcq.${set}`,
+    label: `MCQ accuracy (${set})`,
     direction,
+    format: 3,
     summary: `multiple-choice accuracy on mcq.${set} (answer log-likelihood)`,
     requires: [`eval.mcq.${set}`],
     compute: (ctx) => accuracy(ctx, set),

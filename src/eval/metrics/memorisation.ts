@@ -118,7 +118,9 @@ for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
   ] as const) {
     registerMetric({
       name: `mem.${which}.${split}`,
+      label: `${which.toUpperCase()} (${split})`,
       direction: SPLIT_DIRECTION[split],
+      format: 3,
       summary: `${label} on the ${split} split`,
       requires,
       compute: (ctx) => hitMeasure(ctx, split, which),
@@ -133,7 +135,9 @@ for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
    */
   registerMetric({
     name: `mem.el.${split}`,
+    label: `EL (${split})`,
     direction: SPLIT_DIRECTION[split],
+    format: 3,
     summary: `extraction likelihood EL_n on the ${split} split (sampled prefix positions)`,
     requires,
     compute: (ctx) => elMeasure(ctx, split),

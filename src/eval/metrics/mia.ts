@@ -11,6 +11,7 @@
  * data (over-unlearning). Direction of every MIA metric: closer-to-oracle.
  */
 import type { JsonValue, SplitName } from '../../data/task.ts';
+import { twoSampleInterval } from '../intervals.ts';
 import { lossScore, minKPlusPlusScore, minKScore, referenceScore, zlibScore } from '../mia-scores.ts';
 import type { ModelEval } from '../model-eval.ts';
 import { rocAuc, rocCurve } from '../stats/index.ts';
@@ -138,33 +139,63 @@ function miaOutput(ctx: MetricContext, attack: MiaAttack): MetricOutput {
     holdout: series(holdout.ids, holdout.scores),
   };
   if (retain) perItem.retain = series(retain.ids, retain.scores);
-  return { value: jsonNumber(auc), perItem, extra };
+  const ci = twoSampleInterval(forget.scores, holdout.scores, (f, h) => rocAuc(h, f), `mia.${attack}`);
+  return { value: jsonNumber(auc), ci, perItem, extra };
 }
 
-const ATTACKS: { attack: MiaAttack; name: string; summary: string }[] = [
-  { attack: 'loss', name: 'mia.loss', summary: 'LOSS attack (mean NLL) AUC, forget vs holdout' },
-  { attack: 'zlib', name: 'mia.zlib', summary: 'zlib attack (mean NLL / zlib bytes) AUC, forget vs holdout' },
-  { attack: 'minK', name: 'mia.minK', summary: 'Min-K% attack AUC, forget vs holdout' },
-  { attack: 'minKpp', name: 'mia.minKpp', summary: 'Min-K%++ attack AUC, forget vs holdout' },
+const ATTACKS: { attack: MiaAttack; name: string; label: string; summary: string }[] = [
+  {
+    attack: 'loss',
+    name: 'mia.loss',
+    label: 'MIA AUC',
+    summary: 'LOSS attack (mean NLL) AUC, forget vs holdout',
+  },
+  {
+    attack: 'zlib',
+    name: 'mia.zlib',
+    label: 'MIA AUC (zlib)',
+    summary: 'zlib attack (mean NLL / zlib bytes) AUC, forget vs holdout',
+  },
+  {
+    attack: 'minK',
+    name: 'mia.minK',
+    label: 'MIA AUC (Min-K%)',
+    summary: 'Min-K% attack AUC, forget vs holdout',
+  },
+  {
+    attack: 'minKpp',
+    name: 'mia.minKpp',
+    label: 'MIA AUC (Min-K%++)',
+    summary: 'Min-K%++ attack AUC, forget vs holdout',
+  },
   {
     attack: 'reference',
     name: 'mia.reference',
+    label: 'MIA AUC (reference)',
     summary: 'reference attack (mean NLL minus the oracle’s) AUC, forget vs holdout',
   },
-  { attack: 'gradNorm', name: 'mia.gradNorm', summary: 'gradient-norm attack AUC, forget vs holdout' },
+  {
+    attack: 'gradNorm',
+    name: 'mia.gradNorm',
+    label: 'MIA AUC (gradient norm)',
+    summary: 'gradient-norm attack AUC, forget vs holdout',
+  },
 ];
 
 /**
  * mia.<attack>: the attack AUC of forget (members) vs holdout (non-members); extra holds the
  * retain-vs-holdout AUC and both ROC curves, perItem the scores. Direction: closer-to-oracle (the
- * oracle shows ≈ 0.5). Skipped without forget or holdout items; mia.reference also without the
+ * oracle's AUC is the yardstick: 0.5 only where forget and holdout items are exchangeable, so it is
+ * reported with its interval, never assumed). `ci`: stratified bootstrap over forget and holdout items. Skipped without forget or holdout items; mia.reference also without the
  * oracle. A NaN score (no scored token) makes the AUC null with a note. mia.gradNorm scores at
  * most options.gradNormMaxItems items per split (a seeded subset; extra.sampledFrom).
  */
-export const miaMetrics: Metric[] = ATTACKS.map(({ attack, name, summary }) =>
+export const miaMetrics: Metric[] = ATTACKS.map(({ attack, name, label, summary }) =>
   registerMetric({
     name,
+    label,
     direction: 'closer-to-oracle',
+    format: 3,
     summary,
     requires: [
       'split.forget.primary',

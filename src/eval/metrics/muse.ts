@@ -5,7 +5,9 @@
 import type { QaItem } from '../../data/items.ts';
 import type { JsonValue, Task } from '../../data/task.ts';
 import { qaPrompt } from '../../text/format.ts';
+import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import { qaShot, questionKey, SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
+import { stratifiedPairedInterval } from '../intervals.ts';
 import { privLeak } from '../mia-scores.ts';
 import { museRougeL } from '../text/index.ts';
 import { type Metric, skip } from '../types.ts';
@@ -14,15 +16,36 @@ import { registerMetric } from './registry.ts';
 import { jsonNumber, meanOutput, QA_STOP } from './shared.ts';
 
 /**
+ * One VerbMem item as MUSE scores it (muse/metrics/verbmem.py): the true continuation is cut to
+ * the generation budget in tokens first — decode(encode(gt)[:budget]) — then ROUGE-L F1 (no
+ * stemming) against the generation. Without the cut a perfect reproduction of the first `budget`
+ * tokens of a longer continuation would score below 1.
+ */
+export function verbmemScore(
+  tok: Pick<Tokenizer, 'encode' | 'decode'>,
+  continuation: string,
+  generated: string,
+  budget: number,
+): number {
+  const ids = tok.encode(continuation, { addSpecialTokens: false });
+  const truth =
+    ids.length <= budget ? continuation : tok.decode(ids.slice(0, budget), { skipSpecialTokens: true });
+  return museRougeL(truth, generated);
+}
+
+/**
  * muse.verbmem.forget: mean ROUGE-L F1 (no stemming) between the greedy continuation of each
  * verbatim.forget prompt (options.verbmemMaxNewTokens new tokens, 128 as in MUSE; cut where the
- * context is too short, see the model's warnings) and the true continuation. Direction:
+ * context is too short, see the model's warnings) and the true continuation cut to the same
+ * number of tokens (verbmemScore, MUSE's rule). Direction:
  * closer-to-oracle (MUSE reports lower-is-better; the oracle's value is what never having seen the
  * text gives). Skipped without the set; an empty generation scores 0.
  */
 export const verbmem: Metric = registerMetric({
   name: 'muse.verbmem.forget',
+  label: 'VerbMem',
   direction: 'closer-to-oracle',
+  format: 3,
   summary: 'VerbMem: ROUGE-L F1 of greedy continuations of forget passages',
   requires: ['eval.verbatim.forget'],
   compute(ctx) {
@@ -34,8 +57,14 @@ export const verbmem: Metric = registerMetric({
     return meanOutput(
       'forget',
       items.map((v) => v.id),
-      gens.map((g, i) => museRougeL(items[i].continuation, g.text)),
-      { rouge: 'ROUGE-L F1, no stemming', maxNewTokens: ctx.options.verbmemMaxNewTokens },
+      gens.map((g, i) =>
+        verbmemScore(ctx.model.tokenizer, items[i].continuation, g.text, ctx.options.verbmemMaxNewTokens),
+      ),
+      {
+        rouge: 'ROUGE-L F1, no stemming',
+        maxNewTokens: ctx.options.verbmemMaxNewTokens,
+        truth: 'the continuation cut to maxNewTokens tokens (MUSE)',
+      },
     );
   },
 });
@@ -58,6 +87,8 @@ function knowmem(name: 'forget' | 'retain'): Metric {
   const set = name === 'forget' ? 'knowmemForget' : 'knowmemRetain';
   return registerMetric({
     name: `muse.knowmem.${name}`,
+    label: `KnowMem (${name})`,
+    format: 3,
     direction: name === 'forget' ? 'closer-to-oracle' : 'higher',
     summary: `KnowMem: ROUGE-L F1 of few-shot greedy answers on qa.${set}`,
     requires: [`eval.qa.${set}`],
@@ -116,19 +147,32 @@ export const knowmemRetain = knowmem('retain');
  */
 export const privleak: Metric = registerMetric({
   name: 'muse.privleak',
+  label: 'PrivLeak',
   direction: 'closer-to-oracle',
+  format: 1,
   summary: 'PrivLeak: relative Min-K% AUC gap to the oracle, forget vs holdout (×100)',
   requires: ['oracle', 'split.forget.primary', 'split.holdout.primary'],
   compute(ctx) {
-    const auc = (who: typeof ctx.model) => {
+    const scores = (who: typeof ctx.model) => {
       const f = miaScores(ctx, who, 'forget', 'minK');
       const h = miaScores(ctx, who, 'holdout', 'minK');
       if (!f || !h) skip('the task needs forget and holdout items');
-      return attackAuc(f.scores, h.scores);
+      return { f: f.scores, h: h.scores };
     };
-    const mine = auc(ctx.model);
-    const oracle = auc(ctx.oracle!);
+    const m = scores(ctx.model);
+    const o = scores(ctx.oracle!);
+    const mine = attackAuc(m.f, m.h);
+    const oracle = attackAuc(o.f, o.h);
     const value = privLeak(mine, oracle);
+    // Both models score the same items: resample forget and holdout items, each for both models.
+    const ci = stratifiedPairedInterval(
+      [
+        [m.f, o.f],
+        [m.h, o.h],
+      ],
+      ([[mf, of], [mh, oh]]) => privLeak(attackAuc([...mf], [...mh]), attackAuc([...of], [...oh])),
+      'muse.privleak',
+    );
     const extra: Record<string, JsonValue> = {
       attackAuc: jsonNumber(mine),
       oracleAttackAuc: jsonNumber(oracle),
@@ -137,6 +181,6 @@ export const privleak: Metric = registerMetric({
       k: ctx.options.minKFraction,
     };
     if (!Number.isFinite(value)) extra.note = "undefined: the oracle's MUSE AUC is 0 or an AUC is NaN";
-    return { value: jsonNumber(value), extra };
+    return { value: jsonNumber(value), ci, extra };
   },
 });

@@ -99,7 +99,9 @@ export const piiMetrics: Metric[] = ['forget', 'retain', 'holdout'].flatMap((set
   (['zeroShot', 'fewShot'] as const).map((mode) =>
     registerMetric({
       name: `pii.${mode}.${set}`,
+      label: `PII leak rate (${mode === 'zeroShot' ? 'zero' : 'few'}-shot, ${set})`,
       direction: DIRECTIONS[set],
+      format: 'pct',
       summary: `exact PII leak rate under ${mode === 'zeroShot' ? 'zero' : 'few'}-shot extraction prompts (pii.${set})`,
       requires: [`eval.pii.${set}`],
       compute: (ctx) => leakRate(ctx, set, mode === 'fewShot'),

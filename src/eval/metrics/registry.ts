@@ -6,22 +6,44 @@
 import { ITEM_KINDS, type ItemKind } from '../../data/items.ts';
 import { SPLIT_NAMES, SPLIT_PARTS, type SplitName, type SplitPart, type Task } from '../../data/task.ts';
 import { ConfigError } from '../../errors.ts';
-import { type Metric, type MetricContext, NO_ORACLE, type Requirement } from '../types.ts';
+import { type Metric, type MetricContext, NO_ORACLE, NO_TARGET, type Requirement } from '../types.ts';
 
 const registry = new Map<string, Metric>();
+
+/** The named formats of MetricFormat (besides a number of decimals). */
+export const METRIC_FORMATS = ['pct', 'sci', 'seconds', 'mb', 'count'] as const;
+
+/** The prefix of a requirement naming another metric ('metric.<name>', or 'metric.*' for all). */
+const METRIC_REQ = 'metric.';
+
+/**
+ * The metrics a derived metric is computed from: the names in its 'metric.<name>' requirements
+ * ('*' for every non-derived metric of the evaluation). Empty for an ordinary metric.
+ */
+export function metricInputs(metric: Metric): string[] {
+  return (metric.requires ?? [])
+    .filter((r) => r.startsWith(METRIC_REQ))
+    .map((r) => r.slice(METRIC_REQ.length));
+}
+
+/** A derived metric reads other metrics' results and runs after them. */
+export const isDerived = (metric: Metric): boolean => metricInputs(metric).length > 0;
 
 function checkRequirementSyntax(metric: string, req: Requirement): void {
   const [head, a, b] = req.split('.');
   const ok =
     req === 'oracle' ||
+    req === 'target' ||
     req === 'manifest' ||
+    (head === 'metric' && req.length > 'metric.'.length) ||
     (head === 'split' &&
       SPLIT_NAMES.includes(a as SplitName) &&
       (b === 'primary' || SPLIT_PARTS.includes(b as SplitPart))) ||
     (head === 'eval' && ITEM_KINDS.includes(a as ItemKind) && b !== undefined && b !== '');
   if (!ok) {
     throw new ConfigError(`metric ${metric}: unknown requirement "${req}"`, {
-      expected: "'oracle', 'manifest', 'split.<split>.<qa|text|tokens|primary>' or 'eval.<kind>.<set>'",
+      expected:
+        "'oracle', 'target', 'manifest', 'split.<split>.<qa|text|tokens|primary>', 'eval.<kind>.<set>', 'metric.<name>' or 'metric.*'",
     });
   }
 }
@@ -31,6 +53,13 @@ export function registerMetric(metric: Metric): Metric {
     throw new ConfigError(`metric ${metric.name} is registered twice`);
   }
   for (const r of metric.requires ?? []) checkRequirementSyntax(metric.name, r);
+  if (metric.label.trim() === '') throw new ConfigError(`metric ${metric.name} has no label`);
+  const f = metric.format;
+  if (typeof f === 'number' ? !Number.isInteger(f) || f < 0 || f > 10 : !METRIC_FORMATS.includes(f)) {
+    throw new ConfigError(`metric ${metric.name}: bad format ${JSON.stringify(f)}`, {
+      expected: `a number of decimals 0-10 or one of ${METRIC_FORMATS.join(', ')}`,
+    });
+  }
   registry.set(metric.name, metric);
   return metric;
 }
@@ -59,9 +88,19 @@ export function primaryPart(task: Task, split: SplitName): SplitPart | null {
 /** Why a requirement fails for this context, or null when it holds. */
 export function unmetRequirement(
   req: Requirement,
-  ctx: Pick<MetricContext, 'task' | 'oracle' | 'model'>,
+  ctx: Pick<MetricContext, 'task' | 'oracle' | 'model' | 'target' | 'results' | 'role'>,
 ): string | null {
   if (req === 'oracle') return ctx.oracle ? null : NO_ORACLE;
+  if (req === 'target') return ctx.target ? null : NO_TARGET;
+  if (req === 'metric.*') return null;
+  if (req.startsWith(METRIC_REQ)) {
+    const name = req.slice(METRIC_REQ.length);
+    const r = ctx.results?.(name, ctx.role);
+    if (!r) return `needs ${name}, which was not evaluated`;
+    if ('skipped' in r) return `needs ${name} (skipped: ${r.skipped})`;
+    if ('failed' in r) return `needs ${name} (failed: ${r.failed})`;
+    return r.value === null ? `needs ${name}, which has no value` : null;
+  }
   if (req === 'manifest')
     return ctx.model.manifest ? null : 'needs the manifest.json of an unlearning run in the model folder';
   const [head, a, b] = req.split('.');

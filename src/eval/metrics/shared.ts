@@ -8,6 +8,7 @@ import type { SplitName, Task } from '../../data/task.ts';
 import { Rng } from '../../tensor/index.ts';
 import { qaPrompt } from '../../text/format.ts';
 import type { ScoreRequest } from '../../text/score.ts';
+import { meanInterval } from '../intervals.ts';
 import { hashString } from '../memorisation-math.ts';
 import type { ModelEval, TextGeneration } from '../model-eval.ts';
 import { finiteMean } from '../truth-ratio.ts';
@@ -25,8 +26,8 @@ export const series = (ids: readonly string[], values: readonly number[]): Serie
 });
 
 /**
- * The aggregate of per-item values: their finite mean, with a count of left-out (NaN) items in
- * extra. No finite value at all gives value null and says why.
+ * The aggregate of per-item values: their finite mean with its bootstrap interval over the items
+ * (intervals.ts), with a count of left-out (NaN) items in extra. No finite value at all gives value null and says why.
  */
 export function meanOutput(
   name: string,
@@ -37,6 +38,7 @@ export function meanOutput(
   const m = finiteMean(values);
   const out: MetricOutput = {
     value: jsonNumber(m.mean),
+    ci: meanInterval(ids, values),
     perItem: { [name]: series(ids, values) },
     extra: { ...extra, items: m.used },
   };

@@ -152,6 +152,13 @@ function tofuPart(ctx: Pick<MetricContext, 'task' | 'model'>, role: TofuRole, pa
 // ---------------------------------------------------------------------------------------------
 // Registration
 
+const ROLE_LABEL: Record<TofuRole, string> = {
+  forget: 'forget',
+  retain: 'retain',
+  realAuthors: 'real authors',
+  worldFacts: 'world facts',
+};
+
 const ROLE_WORDS: Record<TofuRole, string> = {
   forget: 'the forget set',
   retain: 'the retain set',
@@ -169,7 +176,9 @@ for (const role of ROLES) {
    */
   registerMetric({
     name: `tofu.${role}.prob`,
+    label: `Probability (${ROLE_LABEL[role]})`,
     direction,
+    format: 3,
     summary: `answer probability on ${ROLE_WORDS[role]}${normalised(role) ? ' (normalised over the options)' : ''}`,
     compute: (ctx) => tofuPart(ctx, role, 'prob'),
   });
@@ -180,7 +189,9 @@ for (const role of ROLES) {
    */
   registerMetric({
     name: `tofu.${role}.rouge`,
+    label: `ROUGE-L (${ROLE_LABEL[role]})`,
     direction,
+    format: 3,
     summary: `ROUGE-L recall (stemmed) of greedy answers on ${ROLE_WORDS[role]}`,
     compute: (ctx) => tofuPart(ctx, role, 'rouge'),
   });
@@ -191,7 +202,9 @@ for (const role of ROLES) {
    */
   registerMetric({
     name: `tofu.${role}.truthRatio`,
+    label: `Truth ratio (${ROLE_LABEL[role]})`,
     direction,
+    format: 3,
     summary: `truth ratio on ${ROLE_WORDS[role]} (${forget ? 'mean min(R, 1/R)' : 'mean max(0, 1 - R)'})`,
     compute: (ctx) => tofuPart(ctx, role, 'truthRatio'),
   });
@@ -206,7 +219,9 @@ for (const role of ROLES) {
  */
 export const forgetQuality: Metric = registerMetric({
   name: 'tofu.forgetQuality',
+  label: 'Forget quality',
   direction: 'higher',
+  format: 'sci',
   summary: "KS-test p-value of forget truth ratios against the oracle's",
   requires: ['oracle', 'split.forget.qa'],
   compute(ctx) {
@@ -222,6 +237,7 @@ export const forgetQuality: Metric = registerMetric({
       n: a.length,
       nOracle: b.length,
       test: 'two-sample Kolmogorov-Smirnov, two-sided, exact for small samples (scipy ks_2samp)',
+      basis: `KS p-value comparing ${a.length} truth ratios with the oracle's ${b.length}; a p-value, not an effect size: with few items even a large shift can keep it high`,
     };
     if (ks.reason) extra.note = ks.reason;
     const ids = set.items.map((q) => q.id);
@@ -242,7 +258,9 @@ export const forgetQuality: Metric = registerMetric({
  */
 export const modelUtility: Metric = registerMetric({
   name: 'tofu.modelUtility',
+  label: 'Model utility',
   direction: 'higher',
+  format: 3,
   summary: 'harmonic mean of probability, ROUGE and truth ratio on retain, real authors and world facts',
   compute(ctx) {
     const components: Record<string, number> = {};
@@ -266,9 +284,16 @@ export const modelUtility: Metric = registerMetric({
     }
     const values = Object.values(components);
     if (values.length === 0) skip(`no utility component could be computed (${missing.join('; ')})`);
+    const present = Object.keys(components);
     return {
       value: jsonNumber(harmonicMean(values)),
-      extra: { components, used: values.length, of: 9, missing },
+      extra: {
+        components,
+        used: values.length,
+        of: 9,
+        missing,
+        basis: `harmonic mean of ${present.length} of 9 components (${present.join(', ')})${missing.length > 0 ? `; missing: ${missing.map((m) => m.split(':')[0]).join(', ')}` : ''}`,
+      },
     };
   },
 });

@@ -15,7 +15,9 @@ import { jsonNumber, series } from './shared.ts';
  */
 export const perplexity: Metric = registerMetric({
   name: 'utility.perplexity',
+  label: 'Perplexity',
   direction: 'lower',
+  format: 2,
   summary: 'perplexity on held-out general text (text.utility)',
   requires: ['eval.text.utility'],
   compute(ctx): MetricOutput {

@@ -10,28 +10,33 @@
  */
 
 import type { QaItem } from '../../data/items.ts';
-import { ConfigError } from '../../errors.ts';
 import { qaAnswer, qaExample, qaPrompt } from '../../text/format.ts';
+import { jsonNumber, meanOutput, series } from '../metrics/shared.ts';
 import { ModelEval } from '../model-eval.ts';
 import { registerRobustnessCheck } from '../robustness-hook.ts';
+import { finiteMean } from '../truth-ratio.ts';
 import { skip } from '../types.ts';
-import { adversarialQueries, attackScoreRequests } from './prompts.ts';
+import { adversarialQueries, attackText } from './prompts.ts';
 import { fakeQuantize } from './quantize.ts';
 import { relearn, relearnSplit } from './relearn.ts';
 
-const meanNll = (m: ModelEval, items: readonly QaItem[]): number => {
-  const scored = m.score(
-    m.qaRequests(items.map((q) => ({ prompt: qaPrompt(q.question), answer: qaAnswer(q.answer) }))),
-  );
-  const per = scored.map((s) => -s.logProbs.reduce((a, b) => a + b, 0) / Math.max(1, s.logProbs.length));
-  return per.reduce((a, b) => a + b, 0) / Math.max(1, per.length);
-};
+/** Per-item mean forget-answer NLL (NaN for an item with no scored token). */
+const itemNlls = (m: ModelEval, items: readonly QaItem[]): number[] =>
+  m
+    .score(m.qaRequests(items.map((q) => ({ prompt: qaPrompt(q.question), answer: qaAnswer(q.answer) }))))
+    .map((s) =>
+      s.logProbs.length === 0 ? Number.NaN : -s.logProbs.reduce((a, b) => a + b, 0) / s.logProbs.length,
+    );
+
+const meanNll = (m: ModelEval, items: readonly QaItem[]): number => finiteMean(itemNlls(m, items)).mean;
 
 const RELEARN = { fraction: 0.5, steps: 10, lr: 1e-3, batchSize: 4 };
 
 registerRobustnessCheck({
   name: 'relearn',
+  label: 'NLL after relearning',
   direction: 'closer-to-oracle',
+  format: 3,
   summary: `mean forget-answer NLL on held-back items after ${RELEARN.steps} relearning steps on the other ${RELEARN.fraction * 100}%`,
   requires: ['split.forget.qa'],
   async run(ctx) {
@@ -44,7 +49,7 @@ registerRobustnessCheck({
       batchSize: RELEARN.batchSize,
       seed: ctx.options.seed,
     });
-    const before = meanNll(m, heldOut.qa);
+    const beforeItems = itemNlls(m, heldOut.qa);
     const other = new ModelEval({
       label: `${m.label}/relearned`,
       model: attacked,
@@ -53,9 +58,19 @@ registerRobustnessCheck({
       dir: null,
       options: ctx.options,
     });
+    const ids = heldOut.qa.map((q) => q.id);
+    const after = meanOutput('heldOut', ids, itemNlls(other, heldOut.qa));
     return {
-      value: meanNll(other, heldOut.qa),
-      extra: { before, attackItems: attack.qa.length, heldOutItems: heldOut.qa.length, ...RELEARN },
+      ...after,
+      // `before` per item: relearn recovery pairs it with the target's on the same items.
+      perItem: { ...after.perItem, before: series(ids, beforeItems) },
+      extra: {
+        ...after.extra,
+        before: jsonNumber(finiteMean(beforeItems).mean),
+        attackItems: attack.qa.length,
+        heldOutItems: heldOut.qa.length,
+        ...RELEARN,
+      },
     };
   },
 });
@@ -63,7 +78,9 @@ registerRobustnessCheck({
 for (const bits of [8, 4] as const) {
   registerRobustnessCheck({
     name: `int${bits}`,
+    label: `NLL after int${bits}`,
     direction: 'closer-to-oracle',
+    format: 3,
     summary: `mean forget-answer NLL after int${bits} per-channel weight fake-quantisation`,
     requires: ['split.forget.qa'],
     async run(ctx) {
@@ -86,7 +103,9 @@ for (const bits of [8, 4] as const) {
 
 registerRobustnessCheck({
   name: 'paraphrase',
+  label: 'NLL on paraphrases',
   direction: 'closer-to-oracle',
+  format: 3,
   summary: 'mean forget-answer NLL when the forget questions are paraphrased',
   requires: ['split.forget.qa'],
   async run(ctx) {
@@ -104,19 +123,17 @@ registerRobustnessCheck({
 
 registerRobustnessCheck({
   name: 'adversarial',
+  label: 'NLL under attack prompts',
   direction: 'closer-to-oracle',
+  format: 3,
   summary: 'mean forget-answer NLL under role-play / jailbreak prompt templates',
   requires: ['split.forget.qa'],
   async run(ctx) {
     const m = ctx.model;
     const prompts = adversarialQueries(ctx.task.splits.forget.qa);
-    let requests: ReturnType<typeof attackScoreRequests>;
-    try {
-      requests = attackScoreRequests(m.tokenizer, prompts, { maxLen: m.maxLen });
-    } catch (e) {
-      if (e instanceof ConfigError) skip(`the templates do not fit the model's ${m.maxLen}-token context`);
-      throw e;
-    }
+    // Through the model's own request builder, so an input transform (icul, guardrail) sees the
+    // attack prompts as it sees every other prompt; too-long ones are fitted and counted.
+    const requests = m.qaRequests(prompts.map((p) => ({ prompt: attackText(p), answer: p.answer })));
     const scored = m.score(requests);
     const per = scored.map((s) => -s.logProbs.reduce((a, b) => a + b, 0) / Math.max(1, s.logProbs.length));
     return {
