@@ -12,6 +12,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerMethods } from './commands/methods.ts';
 import { registerPrepare } from './commands/prepare.ts';
 import { registerScore } from './commands/score.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerTrain } from './commands/train.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerBench(program);
   registerMethods(program);
+  registerServe(program);
   return program;
 }
 
