@@ -21,7 +21,12 @@ import { type Verdict, verifyCandidate } from './verify.ts';
 export const BatchJobSchema = z.strictObject({
   taskSpec: z.string(),
   dataDir: z.string().optional(),
-  items: z.array(z.union([z.strictObject({ text: z.string() }), z.strictObject({ question: z.string(), answer: z.string() })])),
+  items: z.array(
+    z.union([
+      z.strictObject({ text: z.string() }),
+      z.strictObject({ question: z.string(), answer: z.string() }),
+    ]),
+  ),
   subjects: z.array(z.string()),
   method: z.string(),
   args: z.record(z.string(), z.unknown()),

@@ -31,7 +31,9 @@ export interface Certificate {
 
 /** sha256 of one item's canonical JSON (what the ledger keeps once the item itself is erased). */
 export const itemHash = (item: RequestItem): string =>
-  createHash('sha256').update(`lethe-item-v1\n${canonicalJson(item)}`).digest('hex');
+  createHash('sha256')
+    .update(`lethe-item-v1\n${canonicalJson(item)}`)
+    .digest('hex');
 
 /** A short public id of the key (so a verifier can tell which key signed), not the key. */
 export const keyId = (key: Buffer): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
@@ -54,7 +56,11 @@ export function diffPaths(a: unknown, b: unknown, path = ''): string[] {
   const out: string[] = [];
   for (const k of [...keys].sort()) {
     out.push(
-      ...diffPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k),
+      ...diffPaths(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        path ? `${path}.${k}` : k,
+      ),
     );
   }
   return out;
@@ -91,7 +97,12 @@ export function checkCertificate(key: Buffer, cert: unknown, stored: unknown | n
       message: `the ledger has no certificate for requestId ${JSON.stringify(c.requestId)}${sigOk ? '' : ' and the signature does not match'}`,
     };
   }
-  if (sigOk && changed.length === 0) return { ok: true, changed: [], message: 'certificate intact: signature valid and identical to the ledger' };
+  if (sigOk && changed.length === 0)
+    return {
+      ok: true,
+      changed: [],
+      message: 'certificate intact: signature valid and identical to the ledger',
+    };
   const fields = changed.length > 0 ? changed : ['signature'];
   return {
     ok: false,
@@ -101,7 +112,10 @@ export function checkCertificate(key: Buffer, cert: unknown, stored: unknown | n
 }
 
 const esc = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  String(s).replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
 

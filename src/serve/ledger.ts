@@ -227,13 +227,17 @@ export class Ledger {
   // --- settings ------------------------------------------------------------------------------
 
   getSetting(key: string): string | null {
-    const r = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
     return r?.value ?? null;
   }
 
   setSetting(key: string, value: string): void {
     this.db
-      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .prepare(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
       .run(key, value);
   }
 
@@ -254,7 +258,9 @@ export class Ledger {
   }
 
   event(kind: string, detail: Record<string, unknown>): void {
-    this.db.prepare('INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)').run(now(), kind, JSON.stringify(detail));
+    this.db
+      .prepare('INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)')
+      .run(now(), kind, JSON.stringify(detail));
   }
 
   events(limit = 200): { at: string; kind: string; detail: unknown }[] {
@@ -335,13 +341,17 @@ export class Ledger {
     const rows =
       filter.tokenId === undefined
         ? this.db.prepare('SELECT * FROM requests ORDER BY seq DESC LIMIT ?').all(limit)
-        : this.db.prepare('SELECT * FROM requests WHERE token_id = ? ORDER BY seq DESC LIMIT ?').all(filter.tokenId, limit);
+        : this.db
+            .prepare('SELECT * FROM requests WHERE token_id = ? ORDER BY seq DESC LIMIT ?')
+            .all(filter.tokenId, limit);
     return (rows as Raw[]).map(requestFrom);
   }
 
   countByStatus(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as Raw[])
+    for (const r of this.db
+      .prepare('SELECT status, COUNT(*) AS n FROM requests GROUP BY status')
+      .all() as Raw[])
       out[r.status as string] = r.n as number;
     return out;
   }
@@ -360,16 +370,22 @@ export class Ledger {
   startBatch(size: number, baseVersion: number): BatchRow | null {
     return this.tx(() => {
       const ids = (
-        this.db.prepare("SELECT id FROM requests WHERE status = 'queued' ORDER BY seq LIMIT ?").all(size) as Raw[]
+        this.db
+          .prepare("SELECT id FROM requests WHERE status = 'queued' ORDER BY seq LIMIT ?")
+          .all(size) as Raw[]
       ).map((r) => r.id as string);
       if (ids.length === 0) return null;
       const t = now();
       const id = Number(
         this.db
-          .prepare("INSERT INTO batches (status, base_version, requests, created_at, updated_at) VALUES ('running', ?, ?, ?, ?)")
+          .prepare(
+            "INSERT INTO batches (status, base_version, requests, created_at, updated_at) VALUES ('running', ?, ?, ?, ?)",
+          )
           .run(baseVersion, JSON.stringify(ids), t, t).lastInsertRowid,
       );
-      const upd = this.db.prepare("UPDATE requests SET status = 'running', batch_id = ?, updated_at = ? WHERE id = ?");
+      const upd = this.db.prepare(
+        "UPDATE requests SET status = 'running', batch_id = ?, updated_at = ? WHERE id = ?",
+      );
       for (const rid of ids) upd.run(id, t, rid);
       return this.batch(id)!;
     });
@@ -381,7 +397,9 @@ export class Ledger {
   }
 
   batches(limit = 200): BatchRow[] {
-    return (this.db.prepare('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit) as Raw[]).map(batchFrom);
+    return (this.db.prepare('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit) as Raw[]).map(
+      batchFrom,
+    );
   }
 
   recordAttempt(batchId: number, attempt: unknown): void {
@@ -409,7 +427,9 @@ export class Ledger {
       for (const b of batches.map(batchFrom)) {
         this.db.prepare('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?').run(status, t, b.id);
         n += this.db
-          .prepare("UPDATE requests SET status = 'queued', batch_id = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'")
+          .prepare(
+            "UPDATE requests SET status = 'queued', batch_id = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'",
+          )
           .run(t, b.id).changes;
       }
       return n;
@@ -432,7 +452,18 @@ export class Ledger {
           `INSERT INTO versions (version, parent, dir, hash, batch_id, method, settings, metrics, requests, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(v.version, v.parent, v.dir, v.hash, v.batchId, v.method, json(v.settings), json(v.metrics), JSON.stringify(v.requests), t);
+        .run(
+          v.version,
+          v.parent,
+          v.dir,
+          v.hash,
+          v.batchId,
+          v.method,
+          json(v.settings),
+          json(v.metrics),
+          JSON.stringify(v.requests),
+          t,
+        );
       const upd = this.db.prepare(
         "UPDATE requests SET status = 'verified', model_version = ?, certificate = ?, items = NULL, updated_at = ? WHERE id = ?",
       );
@@ -440,6 +471,15 @@ export class Ledger {
       this.db.prepare("UPDATE batches SET status = 'published', updated_at = ? WHERE id = ?").run(t, batchId);
       this.setSetting('current_version', String(v.version));
     });
+    this.forgetOldPages();
+  }
+
+  /**
+   * Copy the WAL into the database and truncate it, so the erased items' old page images do not
+   * linger in the WAL file (secure_delete has already zeroed them in the pages themselves).
+   */
+  private forgetOldPages(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Close a batch without publishing: its requests get `status` and a reason; raw items are erased. */
@@ -455,6 +495,7 @@ export class Ledger {
         .prepare('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?')
         .run(status === 'failed' ? 'failed' : 'rejected', t, batchId);
     });
+    this.forgetOldPages();
   }
 
   // --- versions ------------------------------------------------------------------------------
@@ -462,7 +503,9 @@ export class Ledger {
   insertVersionZero(dir: string, hash: string): void {
     this.tx(() => {
       this.db
-        .prepare("INSERT INTO versions (version, parent, dir, hash, requests, created_at) VALUES (0, NULL, ?, ?, '[]', ?)")
+        .prepare(
+          "INSERT INTO versions (version, parent, dir, hash, requests, created_at) VALUES (0, NULL, ?, ?, '[]', ?)",
+        )
         .run(dir, hash, now());
       this.setSetting('current_version', '0');
     });
@@ -504,7 +547,9 @@ export class Ledger {
         const row = this.version(u)!;
         for (const id of row.requests) {
           this.db
-            .prepare("UPDATE requests SET status = 'needs-retraining', reason = ?, updated_at = ? WHERE id = ?")
+            .prepare(
+              "UPDATE requests SET status = 'needs-retraining', reason = ?, updated_at = ? WHERE id = ?",
+            )
             .run(`model version ${u} was rolled back: ${reason}`, t, id);
           requests.push(id);
         }

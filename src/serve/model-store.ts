@@ -42,7 +42,11 @@ export function folderHash(dir: string): string {
   h.update('lethe-model-folder-v1\n');
   for (const f of filesUnder(dir)) {
     h.update(`${f}\n`);
-    h.update(createHash('sha256').update(readFileSync(join(dir, f))).digest('hex'));
+    h.update(
+      createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex'),
+    );
     h.update('\n');
   }
   return h.digest('hex');

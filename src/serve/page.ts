@@ -16,7 +16,9 @@ export interface PageData {
 export function ledgerPage(d: PageData): string {
   const reqRows = d.requests
     .map(
-      (r) => `<tr data-request="${esc(r.id)}"><td><code>${esc(r.id)}</code></td><td>${esc(r.subject)}</td><td>${esc(r.kind)}</td>
+      (
+        r,
+      ) => `<tr data-request="${esc(r.id)}"><td><code>${esc(r.id)}</code></td><td>${esc(r.subject)}</td><td>${esc(r.kind)}</td>
 <td class="status ${esc(r.status)}">${esc(r.status)}</td><td>${r.itemHashes.length}</td><td>${r.modelVersion === null ? '' : `v${r.modelVersion}`}</td>
 <td>${r.certificate === null ? esc(r.reason ?? '') : `<a href="/v1/requests/${esc(r.id)}/certificate">certificate</a>`}</td><td>${esc(r.createdAt)}</td></tr>`,
     )
@@ -24,14 +26,17 @@ export function ledgerPage(d: PageData): string {
   const verRows = [...d.versions]
     .reverse()
     .map(
-      (v) => `<tr data-version="${v.version}"${v.version === d.current ? ' class="current"' : ''}><td>v${v.version}${v.version === d.current ? ' (current)' : ''}${v.rolledBack ? ' (rolled back)' : ''}</td>
+      (
+        v,
+      ) => `<tr data-version="${v.version}"${v.version === d.current ? ' class="current"' : ''}><td>v${v.version}${v.version === d.current ? ' (current)' : ''}${v.rolledBack ? ' (rolled back)' : ''}</td>
 <td>${v.parent === null ? '—' : `v${v.parent}`}</td><td>${esc(v.method ?? 'original model')}</td><td><code>${esc(v.settings ? JSON.stringify(v.settings) : '')}</code></td>
 <td>${v.requests.length}</td><td><code>${esc(v.hash.slice(0, 16))}</code></td><td>${esc(v.createdAt)}</td></tr>`,
     )
     .join('\n');
   const batchRows = d.batches
     .map(
-      (b) => `<tr><td>${b.id}</td><td>${esc(b.status)}</td><td>v${b.baseVersion}</td><td>${b.requests.length}</td><td>${b.attempts.length}</td><td>${esc(b.updatedAt)}</td></tr>`,
+      (b) =>
+        `<tr><td>${b.id}</td><td>${esc(b.status)}</td><td>v${b.baseVersion}</td><td>${b.requests.length}</td><td>${b.attempts.length}</td><td>${esc(b.updatedAt)}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>

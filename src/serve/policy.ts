@@ -45,7 +45,11 @@ export const PolicySchema = z.strictObject({
   limits: z
     .strictObject({
       /** Largest request body in bytes (larger: 413). */
-      maxBodyBytes: z.number().int().positive().default(256 * 1024),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024),
       /** Most items in one request (more: 413). */
       maxItems: z.number().int().positive().default(200),
       /** Longest item string (characters). */

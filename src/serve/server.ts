@@ -19,7 +19,8 @@ import type { Ledger, RequestRow, Role } from './ledger.ts';
 import { ledgerPage } from './page.ts';
 import type { Policy } from './policy.ts';
 
-export const hashToken = (token: string): string => createHash('sha256').update(`lethe-token-v1\n${token}`).digest('hex');
+export const hashToken = (token: string): string =>
+  createHash('sha256').update(`lethe-token-v1\n${token}`).digest('hex');
 export const newToken = (): string => `lethe_${randomBytes(24).toString('base64url')}`;
 
 interface Caller {
@@ -66,7 +67,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send({ error: 'request body too large', limit: policy.limits.maxBodyBytes });
+    if (status === 413)
+      return reply.code(413).send({ error: 'request body too large', limit: policy.limits.maxBodyBytes });
     if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
     if (err instanceof LetheError) return reply.code(400).send({ error: err.message });
     // Never echo internals (or anything the request carried) into the log or the response.
@@ -88,7 +90,9 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
   const allow = (req: FastifyRequest, reply: FastifyReply, roles: Role[]): boolean => {
     if (roles.includes(req.caller!.role)) return true;
-    reply.code(403).send({ error: `this needs the role ${roles.join(' or ')}; the token has ${req.caller!.role}` });
+    reply
+      .code(403)
+      .send({ error: `this needs the role ${roles.join(' or ')}; the token has ${req.caller!.role}` });
     return false;
   };
   /** A request the caller may see, or null (404): submitters see only their own. */
@@ -108,7 +112,12 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const keyHeader = req.headers['idempotency-key'];
     const key = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : null;
     if (key !== null && key.length > 200)
-      return reply.code(400).send({ error: 'invalid header', issues: [{ path: 'Idempotency-Key', message: 'at most 200 characters' }] });
+      return reply
+        .code(400)
+        .send({
+          error: 'invalid header',
+          issues: [{ path: 'Idempotency-Key', message: 'at most 200 characters' }],
+        });
     const bodyHash = createHash('sha256').update(canonicalJson(v.value)).digest('hex');
     const { row, created } = ledger.insertRequest({
       id: `req_${randomBytes(10).toString('hex')}`,
@@ -121,7 +130,9 @@ export function buildServer(o: ServerOptions): FastifyInstance {
       itemHashes: v.value.items.map(itemHash),
     });
     if (!created && row.bodyHash !== bodyHash) {
-      return reply.code(409).send({ error: 'this Idempotency-Key was used with a different body', id: row.id });
+      return reply
+        .code(409)
+        .send({ error: 'this Idempotency-Key was used with a different body', id: row.id });
     }
     if (created) o.onQueued?.();
     return reply.code(202).send({ id: row.id, status: row.status });

@@ -69,7 +69,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   await checkPolicy(o);
   const model = resolve(o.model);
   if (!existsSync(join(model, 'config.json')))
-    throw new CheckpointError('--model is not a model folder', { where: model, expected: 'an HF folder with config.json' });
+    throw new CheckpointError('--model is not a model folder', {
+      where: model,
+      expected: 'an HF folder with config.json',
+    });
   const db = resolve(o.db);
   const ledger = new Ledger(db);
   try {
@@ -117,7 +120,9 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 8080);
     worker.start();
-    log(`listening on http://${o.host ?? '127.0.0.1'}:${port} · current model v${cur.version} · task ${o.taskSpec}`);
+    log(
+      `listening on http://${o.host ?? '127.0.0.1'}:${port} · current model v${cur.version} · task ${o.taskSpec}`,
+    );
     return {
       url: `http://${o.host ?? '127.0.0.1'}:${port}`,
       port,

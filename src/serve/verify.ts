@@ -12,11 +12,11 @@
 import type { Task } from '../data/task.ts';
 import { rocAuc } from '../eval/stats/auc.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { type Example } from '../train/batching.ts';
 import { qaExample, qaPrompt, splitExamples, textExample } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import type { Example } from '../train/batching.ts';
 import type { RequestItem } from './ledger.ts';
 import type { Policy, UtilityMetric } from './policy.ts';
 
@@ -48,7 +48,8 @@ const norm = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
 export function personalData(text: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g)) out.add(m[0]);
-  for (const m of text.matchAll(/\+?\d[\d ().-]{5,}\d/g)) if (m[0].replace(/\D/g, '').length >= 6) out.add(m[0]);
+  for (const m of text.matchAll(/\+?\d[\d ().-]{5,}\d/g))
+    if (m[0].replace(/\D/g, '').length >= 6) out.add(m[0]);
   return [...out];
 }
 
@@ -109,13 +110,21 @@ const meanLogProb = (model: CausalLM, ex: Example[]) =>
 export function membershipAuc(model: CausalLM, tok: Tokenizer, task: Task, items: RequestItem[]): number {
   const maxLen = model.maxPositions;
   const forget = items.map((it) =>
-    'question' in it ? qaExample(tok, it.question, it.answer) : textExample(tok, { id: 'x', text: it.text }, maxLen),
+    'question' in it
+      ? qaExample(tok, it.question, it.answer)
+      : textExample(tok, { id: 'x', text: it.text }, maxLen),
   );
   const holdout = splitExamples(tok, task.splits.holdout, maxLen);
   return rocAuc(meanLogProb(model, forget), meanLogProb(model, holdout));
 }
 
-export function utilityMetric(model: CausalLM, tok: Tokenizer, task: Task, name: UtilityMetric, n: number): number {
+export function utilityMetric(
+  model: CausalLM,
+  tok: Tokenizer,
+  task: Task,
+  name: UtilityMetric,
+  n: number,
+): number {
   const maxLen = model.maxPositions;
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   if (name === 'retain.prob') {
@@ -172,7 +181,14 @@ export function verifyCandidate(
     const before = utilityMetric(base.model, base.tokenizer, task, name, policy.utility.maxItems);
     const value = utilityMetric(candidate.model, candidate.tokenizer, task, name, policy.utility.maxItems);
     const threshold = policy.utility.minFraction * before;
-    checks.push({ name: `utility.${name}`, value, threshold, comparison: '>=', passed: value >= threshold, before });
+    checks.push({
+      name: `utility.${name}`,
+      value,
+      threshold,
+      comparison: '>=',
+      passed: value >= threshold,
+      before,
+    });
   }
   return { passed: checks.every((c) => c.passed && Number.isFinite(c.value)), checks };
 }

@@ -167,8 +167,14 @@ export class Worker {
         await rm(work, { recursive: true, force: true });
         continue;
       }
-      const summary = verdict.checks.map((c) => `${c.name}=${c.value.toPrecision(3)}${c.passed ? '' : '✗'}`).join(' ');
-      ledger.recordAttempt(batch.id, { settings: verdict.args, checks: verdict.checks, passed: verdict.passed });
+      const summary = verdict.checks
+        .map((c) => `${c.name}=${c.value.toPrecision(3)}${c.passed ? '' : '✗'}`)
+        .join(' ');
+      ledger.recordAttempt(batch.id, {
+        settings: verdict.args,
+        checks: verdict.checks,
+        passed: verdict.passed,
+      });
       log(
         `batch ${batch.id}: attempt ${i + 1}/${tries.length} ${verdict.passed ? 'passed' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${summary}`,
       );
@@ -227,7 +233,9 @@ export class Worker {
       );
       crashPoint('after-commit');
       await rm(work, { recursive: true, force: true });
-      log(`batch ${batch.id}: published v${version} (${hash.slice(0, 12)}); ${requests.length} requests verified`);
+      log(
+        `batch ${batch.id}: published v${version} (${hash.slice(0, 12)}); ${requests.length} requests verified`,
+      );
       return;
     }
     const crashed = crashes === tries.length;

@@ -88,7 +88,10 @@ test('bad input: 400 with the field path, 413 over a limit', async () => {
   const big = await post({ ...good, subject: 'x'.repeat(5000) });
   assert.equal(big.status, 413);
   assert.equal((await post('{"subject": ')).status, 400);
-  const gen = await api(svc.url, tok.submitter, 'POST', '/v1/generate', { prompt: 'hi', maxNewTokens: 'many' });
+  const gen = await api(svc.url, tok.submitter, 'POST', '/v1/generate', {
+    prompt: 'hi',
+    maxNewTokens: 'many',
+  });
   assert.equal(gen.status, 400);
   assert.equal(gen.body.issues[0].path, 'maxNewTokens');
   const before = svc.ledger.countByStatus().queued ?? 0;

@@ -75,7 +75,17 @@ test('raw items are erased from the file once a batch is published or rejected',
   add(l, t, 2, null, 'SECRET-REJECTED-5512');
   const b1 = l.startBatch(1, 0)!;
   l.publish(
-    { version: 1, parent: 0, dir: '/m1', hash: 'h1', batchId: b1.id, method: 'ga', settings: {}, metrics: [], requests: ['r1'] },
+    {
+      version: 1,
+      parent: 0,
+      dir: '/m1',
+      hash: 'h1',
+      batchId: b1.id,
+      method: 'ga',
+      settings: {},
+      metrics: [],
+      requests: ['r1'],
+    },
     new Map([['r1', { ok: 1 }]]),
     b1.id,
   );
@@ -104,7 +114,9 @@ test('certificates: intact passes; a changed field is named; another key fails t
     modelAfter: { version: 1, hash: 'h1' },
     method: 'grad-diff',
     settings: { lr: 0.001 },
-    verification: [{ name: 'forget.membershipAuc', value: 0.5, threshold: 0.7, comparison: '<=', passed: true }],
+    verification: [
+      { name: 'forget.membershipAuc', value: 0.5, threshold: 0.7, comparison: '<=', passed: true },
+    ],
     issuedAt: '2026-01-01T00:00:00.000Z',
   });
   const stored = JSON.parse(JSON.stringify(cert));

@@ -39,7 +39,13 @@ export async function makeWorld(policy: Record<string, unknown> = TINY_POLICY): 
   await savePretrained(join(dir, 'model'), model, tokenizer);
   const task = await writeTask(join(dir, 'task'), tinyTask());
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
-  return { dir, model: join(dir, 'model'), task, policy: join(dir, 'policy.json'), db: join(dir, 'ledger.sqlite') };
+  return {
+    dir,
+    model: join(dir, 'model'),
+    task,
+    policy: join(dir, 'policy.json'),
+    db: join(dir, 'ledger.sqlite'),
+  };
 }
 
 /** `lethe serve token add`: the printed token. */
@@ -69,7 +75,21 @@ export function startServe(w: World, extra: string[] = [], env: Record<string, s
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
-      [CLI, 'serve', '--model', w.model, '--db', w.db, '--task', w.task, '--policy', w.policy, '--port', '0', ...extra],
+      [
+        CLI,
+        'serve',
+        '--model',
+        w.model,
+        '--db',
+        w.db,
+        '--task',
+        w.task,
+        '--policy',
+        w.policy,
+        '--port',
+        '0',
+        ...extra,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
     );
     let err = '';
@@ -98,6 +118,7 @@ export async function api(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: test code reads arbitrary JSON responses
 ): Promise<{ status: number; body: any; text: string }> {
   const res = await fetch(url + path, {
     method,

@@ -49,7 +49,9 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'folder with the staged benchmark data (default ../shared/datasets)')
     .action(async (f: ServeFlags) => {
       if (!f.model || !f.db)
-        throw new ConfigError('lethe serve needs --model and --db', { hint: 'lethe serve --model DIR --db ledger.sqlite' });
+        throw new ConfigError('lethe serve needs --model and --db', {
+          hint: 'lethe serve --model DIR --db ledger.sqlite',
+        });
       const service = await startService({
         model: f.model,
         db: f.db,
