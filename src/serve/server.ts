@@ -112,12 +112,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const keyHeader = req.headers['idempotency-key'];
     const key = typeof keyHeader === 'string' && keyHeader.length > 0 ? keyHeader : null;
     if (key !== null && key.length > 200)
-      return reply
-        .code(400)
-        .send({
-          error: 'invalid header',
-          issues: [{ path: 'Idempotency-Key', message: 'at most 200 characters' }],
-        });
+      return reply.code(400).send({
+        error: 'invalid header',
+        issues: [{ path: 'Idempotency-Key', message: 'at most 200 characters' }],
+      });
     const bodyHash = createHash('sha256').update(canonicalJson(v.value)).digest('hex');
     const { row, created } = ledger.insertRequest({
       id: `req_${randomBytes(10).toString('hex')}`,
