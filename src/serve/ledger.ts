@@ -39,6 +39,22 @@ export interface RequestRow {
   updatedAt: string;
 }
 
+export interface NewRequest {
+  id: string;
+  tokenId: number;
+  subject: string;
+  kind: RequestKind;
+  idempotencyKey: string | null;
+  bodyHash: string;
+  items: RequestItem[];
+  itemHashes: string[];
+}
+
+export interface InsertResult {
+  row: RequestRow;
+  created: boolean;
+}
+
 export interface VersionRow {
   version: number;
   parent: number | null;
@@ -220,6 +236,18 @@ export class Ledger {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once per ledger (preparing costs more than running). */
+  private q(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
   tx<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
@@ -227,18 +255,14 @@ export class Ledger {
   // --- settings ------------------------------------------------------------------------------
 
   getSetting(key: string): string | null {
-    const r = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as
-      | { value: string }
-      | undefined;
+    const r = this.q('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return r?.value ?? null;
   }
 
   setSetting(key: string, value: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.q(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 
   /** The service's HMAC key for certificates, created on first use. */
@@ -246,7 +270,7 @@ export class Ledger {
     let hex = this.getSetting('hmac_key');
     if (hex === null) {
       hex = randomBytes(32).toString('hex');
-      this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('hmac_key', hex);
+      this.q('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run('hmac_key', hex);
       hex = this.getSetting('hmac_key')!;
     }
     return Buffer.from(hex, 'hex');
@@ -258,29 +282,30 @@ export class Ledger {
   }
 
   event(kind: string, detail: Record<string, unknown>): void {
-    this.db
-      .prepare('INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)')
-      .run(now(), kind, JSON.stringify(detail));
+    this.q('INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)').run(now(), kind, JSON.stringify(detail));
   }
 
   events(limit = 200): { at: string; kind: string; detail: unknown }[] {
-    return (
-      this.db.prepare('SELECT at, kind, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Raw[]
-    ).map((r) => ({ at: r.at as string, kind: r.kind as string, detail: JSON.parse(r.detail as string) }));
+    return (this.q('SELECT at, kind, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Raw[]).map(
+      (r) => ({ at: r.at as string, kind: r.kind as string, detail: JSON.parse(r.detail as string) }),
+    );
   }
 
   // --- tokens --------------------------------------------------------------------------------
 
   addToken(hash: string, role: Role, label: string | null): number {
     return Number(
-      this.db
-        .prepare('INSERT INTO tokens (hash, role, label, created_at) VALUES (?, ?, ?, ?)')
-        .run(hash, role, label, now()).lastInsertRowid,
+      this.q('INSERT INTO tokens (hash, role, label, created_at) VALUES (?, ?, ?, ?)').run(
+        hash,
+        role,
+        label,
+        now(),
+      ).lastInsertRowid,
     );
   }
 
   tokenByHash(hash: string): { id: number; role: Role } | null {
-    const r = this.db.prepare('SELECT id, role FROM tokens WHERE hash = ?').get(hash) as
+    const r = this.q('SELECT id, role FROM tokens WHERE hash = ?').get(hash) as
       | { id: number; role: Role }
       | undefined;
     return r ?? null;
@@ -292,47 +317,66 @@ export class Ledger {
    * Insert a queued request, or return the one this token already filed under the same
    * idempotency key (`created: false`). One transaction: two racing calls cannot both insert.
    */
-  insertRequest(r: {
-    id: string;
-    tokenId: number;
-    subject: string;
-    kind: RequestKind;
-    idempotencyKey: string | null;
-    bodyHash: string;
-    items: RequestItem[];
-    itemHashes: string[];
-  }): { row: RequestRow; created: boolean } {
-    return this.tx(() => {
-      if (r.idempotencyKey !== null) {
-        const existing = this.db
-          .prepare('SELECT * FROM requests WHERE token_id = ? AND idempotency_key = ?')
-          .get(r.tokenId, r.idempotencyKey) as Raw | undefined;
-        if (existing) return { row: requestFrom(existing), created: false };
-      }
-      const t = now();
-      this.db
-        .prepare(
-          `INSERT INTO requests (id, token_id, subject, kind, status, idempotency_key, body_hash, items,
-             item_hashes, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          r.id,
-          r.tokenId,
-          r.subject,
-          r.kind,
-          r.idempotencyKey,
-          r.bodyHash,
-          JSON.stringify(r.items),
-          JSON.stringify(r.itemHashes),
-          t,
-          t,
-        );
-      return { row: this.request(r.id)!, created: true };
-    });
+  insertRequest(r: NewRequest): InsertResult {
+    return this.insertRequests([r])[0];
+  }
+
+  /**
+   * Insert several requests in one transaction (group commit: one WAL write for all of them),
+   * each checked against the idempotency keys of everything before it, in order.
+   */
+  insertRequests(rs: readonly NewRequest[]): InsertResult[] {
+    return this.tx(() => rs.map((r) => this.insertOne(r)));
+  }
+
+  private insertOne(r: NewRequest): InsertResult {
+    if (r.idempotencyKey !== null) {
+      const existing = this.q('SELECT * FROM requests WHERE token_id = ? AND idempotency_key = ?').get(
+        r.tokenId,
+        r.idempotencyKey,
+      ) as Raw | undefined;
+      if (existing) return { row: requestFrom(existing), created: false };
+    }
+    const t = now();
+    this.q(
+      `INSERT INTO requests (id, token_id, subject, kind, status, idempotency_key, body_hash, items,
+         item_hashes, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      r.id,
+      r.tokenId,
+      r.subject,
+      r.kind,
+      r.idempotencyKey,
+      r.bodyHash,
+      JSON.stringify(r.items),
+      JSON.stringify(r.itemHashes),
+      t,
+      t,
+    );
+    return {
+      row: {
+        id: r.id,
+        tokenId: r.tokenId,
+        subject: r.subject,
+        kind: r.kind,
+        status: 'queued',
+        idempotencyKey: r.idempotencyKey,
+        bodyHash: r.bodyHash,
+        items: r.items,
+        itemHashes: r.itemHashes,
+        batchId: null,
+        modelVersion: null,
+        certificate: null,
+        reason: null,
+        createdAt: t,
+        updatedAt: t,
+      },
+      created: true,
+    };
   }
 
   request(id: string): RequestRow | null {
-    const r = this.db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Raw | undefined;
+    const r = this.q('SELECT * FROM requests WHERE id = ?').get(id) as Raw | undefined;
     return r ? requestFrom(r) : null;
   }
 
@@ -340,28 +384,31 @@ export class Ledger {
     const limit = filter.limit ?? 1000;
     const rows =
       filter.tokenId === undefined
-        ? this.db.prepare('SELECT * FROM requests ORDER BY seq DESC LIMIT ?').all(limit)
-        : this.db
-            .prepare('SELECT * FROM requests WHERE token_id = ? ORDER BY seq DESC LIMIT ?')
-            .all(filter.tokenId, limit);
+        ? this.q('SELECT * FROM requests ORDER BY seq DESC LIMIT ?').all(limit)
+        : this.q('SELECT * FROM requests WHERE token_id = ? ORDER BY seq DESC LIMIT ?').all(
+            filter.tokenId,
+            limit,
+          );
     return (rows as Raw[]).map(requestFrom);
   }
 
   countByStatus(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.db
-      .prepare('SELECT status, COUNT(*) AS n FROM requests GROUP BY status')
-      .all() as Raw[])
+    for (const r of this.q('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as Raw[])
       out[r.status as string] = r.n as number;
     return out;
   }
 
-  /** The oldest queued request's creation time, or null. */
-  oldestQueued(): { n: number; oldest: string | null } {
-    const r = this.db
-      .prepare("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM requests WHERE status = 'queued'")
-      .get() as Raw;
-    return { n: r.n as number, oldest: (r.oldest as string | null) ?? null };
+  /** How many requests are queued (counted up to `cap`) and the oldest one's creation time. */
+  oldestQueued(cap = 1_000_000): { n: number; oldest: string | null } {
+    const first = this.q(
+      "SELECT created_at FROM requests WHERE status = 'queued' ORDER BY seq LIMIT 1",
+    ).get() as Raw | undefined;
+    if (!first) return { n: 0, oldest: null };
+    const r = this.q(
+      "SELECT COUNT(*) AS n FROM (SELECT 1 FROM requests WHERE status = 'queued' LIMIT ?)",
+    ).get(cap) as Raw;
+    return { n: r.n as number, oldest: first.created_at as string };
   }
 
   // --- batches -------------------------------------------------------------------------------
@@ -370,44 +417,38 @@ export class Ledger {
   startBatch(size: number, baseVersion: number): BatchRow | null {
     return this.tx(() => {
       const ids = (
-        this.db
-          .prepare("SELECT id FROM requests WHERE status = 'queued' ORDER BY seq LIMIT ?")
-          .all(size) as Raw[]
+        this.q("SELECT id FROM requests WHERE status = 'queued' ORDER BY seq LIMIT ?").all(size) as Raw[]
       ).map((r) => r.id as string);
       if (ids.length === 0) return null;
       const t = now();
       const id = Number(
-        this.db
-          .prepare(
-            "INSERT INTO batches (status, base_version, requests, created_at, updated_at) VALUES ('running', ?, ?, ?, ?)",
-          )
-          .run(baseVersion, JSON.stringify(ids), t, t).lastInsertRowid,
+        this.q(
+          "INSERT INTO batches (status, base_version, requests, created_at, updated_at) VALUES ('running', ?, ?, ?, ?)",
+        ).run(baseVersion, JSON.stringify(ids), t, t).lastInsertRowid,
       );
-      const upd = this.db.prepare(
-        "UPDATE requests SET status = 'running', batch_id = ?, updated_at = ? WHERE id = ?",
-      );
+      const upd = this.q("UPDATE requests SET status = 'running', batch_id = ?, updated_at = ? WHERE id = ?");
       for (const rid of ids) upd.run(id, t, rid);
       return this.batch(id)!;
     });
   }
 
   batch(id: number): BatchRow | null {
-    const r = this.db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as Raw | undefined;
+    const r = this.q('SELECT * FROM batches WHERE id = ?').get(id) as Raw | undefined;
     return r ? batchFrom(r) : null;
   }
 
   batches(limit = 200): BatchRow[] {
-    return (this.db.prepare('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit) as Raw[]).map(
-      batchFrom,
-    );
+    return (this.q('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit) as Raw[]).map(batchFrom);
   }
 
   recordAttempt(batchId: number, attempt: unknown): void {
     this.tx(() => {
       const b = this.batch(batchId)!;
-      this.db
-        .prepare('UPDATE batches SET attempts = ?, updated_at = ? WHERE id = ?')
-        .run(JSON.stringify([...b.attempts, attempt]), now(), batchId);
+      this.q('UPDATE batches SET attempts = ?, updated_at = ? WHERE id = ?').run(
+        JSON.stringify([...b.attempts, attempt]),
+        now(),
+        batchId,
+      );
     });
   }
 
@@ -419,18 +460,16 @@ export class Ledger {
     return this.tx(() => {
       const batches = (
         batchId === undefined
-          ? this.db.prepare("SELECT * FROM batches WHERE status = 'running'").all()
-          : this.db.prepare("SELECT * FROM batches WHERE id = ? AND status = 'running'").all(batchId)
+          ? this.q("SELECT * FROM batches WHERE status = 'running'").all()
+          : this.q("SELECT * FROM batches WHERE id = ? AND status = 'running'").all(batchId)
       ) as Raw[];
       const t = now();
       let n = 0;
       for (const b of batches.map(batchFrom)) {
-        this.db.prepare('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?').run(status, t, b.id);
-        n += this.db
-          .prepare(
-            "UPDATE requests SET status = 'queued', batch_id = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'",
-          )
-          .run(t, b.id).changes;
+        this.q('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?').run(status, t, b.id);
+        n += this.q(
+          "UPDATE requests SET status = 'queued', batch_id = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'",
+        ).run(t, b.id).changes;
       }
       return n;
     });
@@ -447,28 +486,26 @@ export class Ledger {
   ): void {
     this.tx(() => {
       const t = now();
-      this.db
-        .prepare(
-          `INSERT INTO versions (version, parent, dir, hash, batch_id, method, settings, metrics, requests, created_at)
+      this.q(
+        `INSERT INTO versions (version, parent, dir, hash, batch_id, method, settings, metrics, requests, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          v.version,
-          v.parent,
-          v.dir,
-          v.hash,
-          v.batchId,
-          v.method,
-          json(v.settings),
-          json(v.metrics),
-          JSON.stringify(v.requests),
-          t,
-        );
-      const upd = this.db.prepare(
+      ).run(
+        v.version,
+        v.parent,
+        v.dir,
+        v.hash,
+        v.batchId,
+        v.method,
+        json(v.settings),
+        json(v.metrics),
+        JSON.stringify(v.requests),
+        t,
+      );
+      const upd = this.q(
         "UPDATE requests SET status = 'verified', model_version = ?, certificate = ?, items = NULL, updated_at = ? WHERE id = ?",
       );
       for (const id of v.requests) upd.run(v.version, JSON.stringify(certificates.get(id)), t, id);
-      this.db.prepare("UPDATE batches SET status = 'published', updated_at = ? WHERE id = ?").run(t, batchId);
+      this.q("UPDATE batches SET status = 'published', updated_at = ? WHERE id = ?").run(t, batchId);
       this.setSetting('current_version', String(v.version));
     });
     this.forgetOldPages();
@@ -486,14 +523,14 @@ export class Ledger {
   reject(batchId: number, status: 'needs-retraining' | 'failed' | 'rejected', reason: string): void {
     this.tx(() => {
       const t = now();
-      this.db
-        .prepare(
-          "UPDATE requests SET status = ?, reason = ?, items = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'",
-        )
-        .run(status, reason, t, batchId);
-      this.db
-        .prepare('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?')
-        .run(status === 'failed' ? 'failed' : 'rejected', t, batchId);
+      this.q(
+        "UPDATE requests SET status = ?, reason = ?, items = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'",
+      ).run(status, reason, t, batchId);
+      this.q('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?').run(
+        status === 'failed' ? 'failed' : 'rejected',
+        t,
+        batchId,
+      );
     });
     this.forgetOldPages();
   }
@@ -502,26 +539,24 @@ export class Ledger {
 
   insertVersionZero(dir: string, hash: string): void {
     this.tx(() => {
-      this.db
-        .prepare(
-          "INSERT INTO versions (version, parent, dir, hash, requests, created_at) VALUES (0, NULL, ?, ?, '[]', ?)",
-        )
-        .run(dir, hash, now());
+      this.q(
+        "INSERT INTO versions (version, parent, dir, hash, requests, created_at) VALUES (0, NULL, ?, ?, '[]', ?)",
+      ).run(dir, hash, now());
       this.setSetting('current_version', '0');
     });
   }
 
   version(v: number): VersionRow | null {
-    const r = this.db.prepare('SELECT * FROM versions WHERE version = ?').get(v) as Raw | undefined;
+    const r = this.q('SELECT * FROM versions WHERE version = ?').get(v) as Raw | undefined;
     return r ? versionFrom(r) : null;
   }
 
   versions(): VersionRow[] {
-    return (this.db.prepare('SELECT * FROM versions ORDER BY version').all() as Raw[]).map(versionFrom);
+    return (this.q('SELECT * FROM versions ORDER BY version').all() as Raw[]).map(versionFrom);
   }
 
   nextVersion(): number {
-    const r = this.db.prepare('SELECT MAX(version) AS m FROM versions').get() as Raw;
+    const r = this.q('SELECT MAX(version) AS m FROM versions').get() as Raw;
     return (r.m as number | null) === null ? 0 : (r.m as number) + 1;
   }
 
@@ -543,14 +578,12 @@ export class Ledger {
       const t = now();
       const requests: string[] = [];
       for (const u of undone) {
-        this.db.prepare('UPDATE versions SET rolled_back = 1 WHERE version = ?').run(u);
+        this.q('UPDATE versions SET rolled_back = 1 WHERE version = ?').run(u);
         const row = this.version(u)!;
         for (const id of row.requests) {
-          this.db
-            .prepare(
-              "UPDATE requests SET status = 'needs-retraining', reason = ?, updated_at = ? WHERE id = ?",
-            )
-            .run(`model version ${u} was rolled back: ${reason}`, t, id);
+          this.q(
+            "UPDATE requests SET status = 'needs-retraining', reason = ?, updated_at = ? WHERE id = ?",
+          ).run(`model version ${u} was rolled back: ${reason}`, t, id);
           requests.push(id);
         }
       }

@@ -15,7 +15,7 @@ import { loadPretrained } from '../text/pretrained.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { generateBodySchema, requestBodySchema, validateBody } from './api-schemas.ts';
 import { type Certificate, certificateHtml, itemHash } from './certificate.ts';
-import type { Ledger, RequestRow, Role } from './ledger.ts';
+import type { InsertResult, Ledger, NewRequest, RequestRow, Role } from './ledger.ts';
 import { ledgerPage } from './page.ts';
 import type { Policy } from './policy.ts';
 
@@ -31,6 +31,33 @@ interface Caller {
 declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
+  }
+}
+
+/**
+ * Group commit: submissions that arrive in the same turn of the event loop are written in one
+ * transaction (one WAL append instead of one per request); each reply is sent after its commit.
+ */
+class GroupCommit {
+  private pending: { r: NewRequest; ok: (x: InsertResult) => void; fail: (e: unknown) => void }[] = [];
+  constructor(private ledger: Ledger) {}
+
+  add(r: NewRequest): Promise<InsertResult> {
+    return new Promise((ok, fail) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ r, ok, fail });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const results = this.ledger.insertRequests(batch.map((p) => p.r));
+      batch.forEach((p, i) => p.ok(results[i]));
+    } catch (e) {
+      for (const p of batch) p.fail(e);
+    }
   }
 }
 
@@ -64,6 +91,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   const requestSchema = requestBodySchema(policy.limits);
   const generateSchema = generateBodySchema(policy.limits);
   let loaded: { version: number; model: CausalLM; tokenizer: Tokenizer } | null = null;
+  const inserts = new GroupCommit(ledger);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
@@ -117,7 +145,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
         issues: [{ path: 'Idempotency-Key', message: 'at most 200 characters' }],
       });
     const bodyHash = createHash('sha256').update(canonicalJson(v.value)).digest('hex');
-    const { row, created } = ledger.insertRequest({
+    const { row, created } = await inserts.add({
       id: `req_${randomBytes(10).toString('hex')}`,
       tokenId: req.caller!.id,
       subject: v.value.subject,

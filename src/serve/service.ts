@@ -119,10 +119,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     await app.listen({ port: o.port ?? 8080, host: o.host ?? '127.0.0.1' });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 8080);
-    worker.start();
     log(
       `listening on http://${o.host ?? '127.0.0.1'}:${port} · current model v${cur.version} · task ${o.taskSpec}`,
     );
+    worker.start();
     return {
       url: `http://${o.host ?? '127.0.0.1'}:${port}`,
       port,

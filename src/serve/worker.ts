@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import type { BatchJob, BatchVerdict } from './batch-job.ts';
@@ -86,7 +87,7 @@ export class Worker {
   private poll(): void {
     if (this.running) return;
     const { ledger, policy } = this.o;
-    const q = ledger.oldestQueued();
+    const q = ledger.oldestQueued(policy.batchSize);
     if (q.n === 0) return;
     const waited = Date.now() - Date.parse(q.oldest!);
     if (q.n < policy.batchSize && waited < policy.maxWaitMs) return;
@@ -107,11 +108,20 @@ export class Worker {
   private runChild(jobPath: string, items: RequestItem[]): Promise<number | null> {
     return new Promise((done) => {
       const child = spawn(process.execPath, [this.o.cli, 'serve', 'batch-job', jobPath], {
-        // stdin stays open: the child exits when it closes (the service died), so no orphan publishes.
-        stdio: ['pipe', 'ignore', 'pipe'],
-        env: { ...process.env, LETHE_THREADS: String(this.o.policy.threads) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          ...process.env,
+          LETHE_THREADS: String(this.o.policy.threads),
+          LETHE_SERVE_PARENT: String(process.pid),
+        },
       });
       this.child = child;
+      // Unlearning yields the CPU to the API: submissions stay fast while a batch runs.
+      try {
+        if (child.pid !== undefined) setPriority(child.pid, 15);
+      } catch {
+        // not permitted here; the child runs at normal priority
+      }
       let err = '';
       child.stderr!.on('data', (d: Buffer) => {
         if (err.length < 64 * 1024) err += d.toString();

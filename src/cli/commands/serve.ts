@@ -6,6 +6,7 @@
  *   lethe serve batch-job JOB.json   (internal: one batch attempt, run by the worker in a child)
  */
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.ts';
 import { runBatchJob } from '../../serve/batch-job.ts';
@@ -25,6 +26,12 @@ interface ServeFlags {
   host: string;
   dataDir?: string;
 }
+
+const WATCHDOG = `
+const parent = Number(process.env.LETHE_SERVE_PARENT || process.ppid);
+if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL'); }, 250);
+`;
 
 /** The subcommand's flags with serve's --db, which must be given. */
 function withDb<T>(cmd: Command): T & { db: string } {
@@ -116,9 +123,10 @@ export function registerServe(program: Command): void {
     .command('batch-job <job>', { hidden: true })
     .description('(internal) run one batch attempt: unlearn and verify')
     .action(async (job: string) => {
-      // The worker holds our stdin open; if it closes, the service is gone and this attempt is moot.
-      process.stdin.on('end', () => process.exit(3));
-      process.stdin.resume();
+      // If the service dies (even by kill -9) this process is re-parented; a watchdog thread sees
+      // the parent change and ends it, even while the main thread is busy training, so no orphan
+      // keeps computing.
+      new Worker(WATCHDOG, { eval: true }).unref();
       await runBatchJob(job);
       process.exit(0);
     });
