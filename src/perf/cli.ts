@@ -14,6 +14,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   engine: () => import('./engine.ts'),
   train: () => import('./train.ts'),
   eval: () => import('./eval.ts'),
+  serve: () => import('./serve.ts'),
 };
 
 export async function main(argv: string[]): Promise<void> {
