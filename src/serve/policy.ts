@@ -3,8 +3,12 @@
  * requests are batched, which unlearning method and settings run, the stronger settings to try
  * when verification fails, the verification thresholds, and the API's size limits.
  */
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { readConfigFile } from '../config/load.ts';
+import { parseConfig, readConfigFile } from '../config/load.ts';
+import { ConfigError } from '../errors.ts';
 
 /** Utility metrics the verifier can compute (all higher-is-better; see verify.ts). */
 export const UTILITY_METRICS = ['retain.prob', 'retain.textProb', 'utility.invPerplexity'] as const;
@@ -15,6 +19,12 @@ export const PolicySchema = z.strictObject({
   batchSize: z.number().int().positive().default(8),
   /** Longest a queued request waits for its batch to fill (ms). */
   maxWaitMs: z.number().int().nonnegative().default(2000),
+  /**
+   * An unlearning run's manifest.json (e.g. the run a study selected, runs/<study>/runs/<id>/);
+   * its method and arguments become `method` and `settings` (a `settings` given here is merged
+   * over them). Relative to the policy file.
+   */
+  fromManifest: z.string().min(1).optional(),
   method: z.string().min(1).default('grad-diff'),
   /** Method and training arguments (as `lethe unlearn --arg`). */
   settings: z.record(z.string(), z.unknown()).default({ epochs: 5, lr: 1e-3, batchSize: 8 }),
@@ -60,6 +70,25 @@ export const PolicySchema = z.strictObject({
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
+const ManifestSchema = z.object({ method: z.string().min(1), args: z.record(z.string(), z.unknown()) });
+
 export function loadPolicy(path?: string): Policy {
-  return path ? readConfigFile(PolicySchema, path) : PolicySchema.parse({});
+  if (!path) return PolicySchema.parse({});
+  const policy = readConfigFile(PolicySchema, path);
+  if (!policy.fromManifest) return policy;
+  const file = resolve(dirname(path), policy.fromManifest);
+  const raw = readConfigFile(z.unknown(), file);
+  const m = parseConfig(ManifestSchema, raw, file);
+  const given = JSON.parse(readFileSync(path, 'utf8')) as {
+    method?: unknown;
+    settings?: Record<string, unknown>;
+  };
+  if (given.method !== undefined && given.method !== m.method) {
+    throw new ConfigError('the policy names a method and a manifest with another', {
+      where: `${path}: method`,
+      expected: `${m.method} (from ${file}), or no method key`,
+      found: String(given.method),
+    });
+  }
+  return { ...policy, method: m.method, settings: { ...m.args, ...(given.settings ?? {}) } };
 }
