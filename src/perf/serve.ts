@@ -37,6 +37,16 @@ const TINY_POLICY = {
   utility: { metrics: ['retain.prob'], minFraction: 0.7 },
 };
 
+/** User + system CPU time of a process so far (ms), from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -147,7 +157,9 @@ export async function run(args: string[]): Promise<void> {
     });
     await submitLoad({ url, token, total: 200, clients: 50, body: (i) => body(-1 - i) });
     const load1 = loadavg()[0];
+    const cpu0 = cpuMs(child.pid!);
     const load = await submitLoad({ url, token, total: 1000, clients: 50, body, key: (i) => `bench-${i}` });
+    const serverCpuMs = cpuMs(child.pid!) - cpu0;
     const processing = (await getJson(`${url}/healthz`, null)).worker === 'processing';
     const distinct = new Set(load.ids.values()).size;
     const out = {
@@ -172,6 +184,8 @@ export async function run(args: string[]): Promise<void> {
         p50Ms: Number(quantileOf(load.latencies, 0.5).toFixed(2)),
         p99Ms: Number(quantileOf(load.latencies, 0.99).toFixed(2)),
         maxMs: Number(load.latencies[load.latencies.length - 1].toFixed(2)),
+        /** CPU the service process spent per submission (independent of how busy the machine is). */
+        serverCpuMsPerSubmission: Number((serverCpuMs / 1000).toFixed(3)),
       },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
