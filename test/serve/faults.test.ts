@@ -9,9 +9,8 @@
  *    or duplicated (retries with the same Idempotency-Key return the same id) and p99 latency < 50 ms.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { test } from 'node:test';
 import { canonicalJson } from '../../src/data/hash.ts';
@@ -37,9 +36,19 @@ const exited = (p: Proc) =>
     else p.child.on('exit', (code, sig) => ok(sig ?? code));
   });
 
-/** Processes whose command line mentions `needle` (our own children: the batch jobs). */
-const processesWith = (needle: string) =>
-  spawnSync('pgrep', ['-f', needle], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+/** Live processes whose command line mentions `needle` (our own children: the batch jobs), from /proc. */
+function processesWith(needle: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) out.push(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
 
 test('kill -9 at any point: no request lost or included twice; current version complete and verified', {
   timeout: 300_000,
