@@ -18,6 +18,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerMethods } from './commands/methods.ts';
 import { registerPrepare } from './commands/prepare.ts';
 import { registerScore } from './commands/score.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerTask } from './commands/task.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerMethods(program);
   registerTask(program);
   registerWorker(program);
+  registerServe(program);
   registerCache(program);
   registerDoctor(program);
   return program;

@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   train: () => import('./train.ts'),
   eval: () => import('./eval.ts'),
   distributed: () => import('./distributed.ts'),
+  serve: () => import('./serve.ts'),
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,97 @@
+/**
+ * The service's model store: published versions as complete HF folders `v<N>` beside the ledger,
+ * and the private work folders (`.work-*`) where a batch's candidate is built. A candidate is
+ * published by one rename after its verification passed, then the ledger commits it; a `v<N>`
+ * folder the ledger does not know (a crash between the two) and every work folder are removed
+ * at start-up, so what the ledger calls current is always a complete, verified folder.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { CheckpointError } from '../errors.ts';
+import { fsyncDir } from '../io/atomic.ts';
+
+/** The store folder of a ledger: `ledger.sqlite` → `ledger.sqlite.models/`. */
+export const storeDirOf = (dbPath: string): string => `${dbPath}.models`;
+
+function filesUnder(dir: string, root = dir): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    if (s.isDirectory()) out.push(...filesUnder(p, root));
+    else if (s.isFile()) out.push(relative(root, p));
+  }
+  return out;
+}
+
+/**
+ * sha256 over every file of a model folder (its relative path and the sha256 of its bytes, in
+ * sorted order): two folders with the same hash hold the same files.
+ */
+export function folderHash(dir: string): string {
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new CheckpointError('not a complete model folder', {
+      where: dir,
+      expected: 'an HF folder with config.json, weights and tokenizer.json',
+      found: 'no config.json',
+    });
+  }
+  const h = createHash('sha256');
+  h.update('lethe-model-folder-v1\n');
+  for (const f of filesUnder(dir)) {
+    h.update(`${f}\n`);
+    h.update(
+      createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex'),
+    );
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+export class ModelStore {
+  constructor(readonly dir: string) {}
+
+  versionDir(v: number): string {
+    return join(this.dir, `v${v}`);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  /** A fresh private folder for one attempt of one batch. */
+  async workDir(batchId: number, attempt: number): Promise<string> {
+    const dir = join(this.dir, `.work-b${batchId}-a${attempt}-${process.pid}-${Date.now()}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Move a verified candidate to `v<N>` (one rename) and make it durable. */
+  async publish(candidate: string, version: number): Promise<string> {
+    const target = this.versionDir(version);
+    await rm(target, { recursive: true, force: true });
+    await rename(candidate, target);
+    await fsyncDir(this.dir);
+    return target;
+  }
+
+  /** Remove work folders and version folders the ledger does not list. Returns what was removed. */
+  async cleanup(known: ReadonlySet<string>): Promise<string[]> {
+    if (!existsSync(this.dir)) return [];
+    const removed: string[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const p = join(this.dir, name);
+      if (name.startsWith('.work-') || (/^v\d+$/.test(name) && !known.has(p))) {
+        await rm(p, { recursive: true, force: true });
+        removed.push(name);
+      }
+    }
+    if (removed.length > 0) await fsyncDir(this.dir);
+    return removed;
+  }
+}
