@@ -4,7 +4,9 @@
  * LoRA adapters merged at the end). Writes an HF folder, a JSONL metric log and resumable
  * checkpoints.
  */
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseConfig, readConfigFile } from '../../config/load.ts';
 import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
@@ -18,7 +20,8 @@ import { Rng } from '../../tensor/index.ts';
 import { loadPretrained, savePretrained } from '../../text/pretrained.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../../text/tokenizer/train-bpe.ts';
-import { readTrainingData } from '../../train/text-data.ts';
+import { checkResumable } from '../../train/checkpoint.ts';
+import { openTrainingData, removeStaleWorkDirs, splitOrder } from '../../train/text-data.ts';
 import { train } from '../../train/trainer.ts';
 import { intOption, numberOption } from '../options.ts';
 
@@ -38,6 +41,10 @@ export function registerTrain(program: Command): void {
     .option('--model <dir>', 'fine-tune this HF folder instead of training from scratch')
     .option('--config <file>', 'JSON recipe with the options below (flags override it)')
     .option('--resume', 'continue from the checkpoint in <out>/checkpoints if there is one')
+    .option(
+      '--force-resume',
+      'with --resume: continue even if data, tokenizer, recipe or seed differ from the checkpoint',
+    )
     .option('--arch <name>', 'from scratch: gpt2 or llama')
     .option('--layers <n>', 'from scratch: blocks', intOption('--layers', 1))
     .option('--hidden <n>', 'from scratch: hidden size', intOption('--hidden', 1))
@@ -91,7 +98,21 @@ export function registerTrain(program: Command): void {
       throw new ConfigError('give either steps or epochs, not both', { where: 'train recipe' });
     }
     const out = flags.out as string;
-    const data = await readTrainingData(flags.data as string);
+    if (flags.model) refuseInPlace(flags.model as string, out);
+    const corpus = await openTrainingData(flags.data as string);
+    // What a resumed run must share with the checkpoint, besides the trainer's own options.
+    const fingerprint = {
+      ...Object.fromEntries(
+        Object.entries(recipe)
+          .filter(([k]) => k !== 'evalEvery' && k !== 'checkpointEvery')
+          .map(([k, v]) => [k, v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : v]),
+      ),
+      data: corpus.sha256,
+      base: flags.model ? baseFingerprint(flags.model as string) : null,
+    } as Record<string, string | number | boolean | null>;
+    const store = { dir: join(out, 'checkpoints') };
+    const forceHint = '--force-resume';
+    if (flags.resume) await checkResumable(store, fingerprint, Boolean(flags.forceResume), forceHint);
     let model: CausalLM;
     let tokenizer: Tokenizer;
     if (flags.model) {
@@ -99,60 +120,90 @@ export function registerTrain(program: Command): void {
       if (!recipe.loraRank) checkFits(model.config, 'train', `${flags.model}/config.json`);
     } else {
       process.stderr.write(`training a ${recipe.vocabSize}-token BPE tokenizer on ${flags.data}\n`);
-      tokenizer = trainByteLevelBpe(data.texts, { vocabSize: recipe.vocabSize, specialTokens: SPECIALS });
+      tokenizer = trainByteLevelBpe(await corpus.sample(), {
+        vocabSize: recipe.vocabSize,
+        specialTokens: SPECIALS,
+      });
       const eos = tokenizer.tokenToId(SPECIALS[0])!;
       const config = modelConfig(recipe, tokenizer.vocabSize, eos);
       checkFits(config, 'train', 'train recipe');
       model = buildModel(config, new Rng(recipe.seed), 'train recipe');
     }
-    const all = data.toExamples(tokenizer, Math.min(recipe.seqLen, model.maxPositions - 1));
-    const nEval = Math.floor(all.length * recipe.evalFraction);
-    const order = new Rng(recipe.seed + 1).shuffle(all.map((_, i) => i));
-    const evalSet = order.slice(0, nEval).map((i) => all[i]);
-    const trainSet = order.slice(nEval).map((i) => all[i]);
-    let trainable: ((n: string) => boolean) | undefined;
-    if (recipe.trainOnly) {
-      const re = new RegExp(recipe.trainOnly);
-      trainable = (n) => re.test(n);
-    }
-    const lora = recipe.loraRank
-      ? applyLora(model, {
-          targets:
-            recipe.loraTargets ??
-            (model.modelType === 'gpt2' ? 'attn\\.c_attn$' : 'self_attn\\.(q|k|v|o)_proj$'),
-          rank: recipe.loraRank,
-          alpha: recipe.loraAlpha,
-          dropout: recipe.loraDropout,
-          seed: recipe.seed,
-        })
-      : null;
-    if (lora) trainable = lora.trainable;
-    const steps =
-      recipe.steps ??
-      Math.ceil((recipe.epochs! * Math.ceil(trainSet.length / recipe.batchSize)) / recipe.gradAccum);
-    process.stderr.write(
-      `${model.modelType}: ${model.numParameters().toLocaleString('en-US')} parameters; ${trainSet.length} training examples, ${evalSet.length} held out; ${steps} steps\n`,
+    fingerprint.tokenizer = createHash('sha256')
+      .update(JSON.stringify(tokenizer.toJSON()))
+      .digest('hex')
+      .slice(0, 16);
+    // Token ids go to a private folder under out (removed at the end; a crashed run's is removed here).
+    const workPrefix = '.tokens.tmp-';
+    removeStaleWorkDirs(out, workPrefix);
+    const examples = await corpus.tokenize(
+      tokenizer,
+      Math.min(recipe.seqLen, model.maxPositions - 1),
+      join(out, `${workPrefix}${process.pid}`),
     );
-    const result = await train(model, trainSet, {
-      steps,
-      batchSize: recipe.batchSize,
-      gradAccum: recipe.gradAccum,
-      lr: recipe.lr,
-      schedule: recipe.schedule,
-      warmupSteps: recipe.warmup,
-      weightDecay: recipe.weightDecay,
-      clipNorm: recipe.clip,
-      seed: recipe.seed,
-      trainable,
-      evalExamples: evalSet.length ? evalSet : undefined,
-      evalEvery: evalSet.length ? (recipe.evalEvery ?? Math.max(1, Math.floor(steps / 10))) : undefined,
-      checkpointDir: join(out, 'checkpoints'),
-      checkpointEvery: recipe.checkpointEvery ?? Math.max(1, Math.floor(steps / 10)),
-      resume: Boolean(flags.resume),
-      logFile: join(out, 'train-log.jsonl'),
-      label: 'train',
-    });
-    if (lora) mergeLora(model);
+    let result: Awaited<ReturnType<typeof train>>;
+    try {
+      const n = examples.length;
+      const nEval = Math.floor(n * recipe.evalFraction);
+      const order = splitOrder(n, recipe.seed + 1);
+      const evalSet = examples.view(order.subarray(0, nEval));
+      const trainIdx = order.subarray(nEval);
+      let trainable: ((n: string) => boolean) | undefined;
+      if (recipe.trainOnly) {
+        const re = new RegExp(recipe.trainOnly);
+        trainable = (n) => re.test(n);
+      }
+      const lora = recipe.loraRank
+        ? applyLora(model, {
+            targets:
+              recipe.loraTargets ??
+              (model.modelType === 'gpt2' ? 'attn\\.c_attn$' : 'self_attn\\.(q|k|v|o)_proj$'),
+            rank: recipe.loraRank,
+            alpha: recipe.loraAlpha,
+            dropout: recipe.loraDropout,
+            seed: recipe.seed,
+          })
+        : null;
+      if (lora) trainable = lora.trainable;
+      const steps =
+        recipe.steps ??
+        Math.ceil((recipe.epochs! * Math.ceil(trainIdx.length / recipe.batchSize)) / recipe.gradAccum);
+      process.stderr.write(
+        `${model.modelType}: ${model.numParameters().toLocaleString('en-US')} parameters; ${trainIdx.length} training examples, ${nEval} held out; ${steps} steps\n`,
+      );
+      if (trainIdx.length === 0) {
+        throw new ConfigError('no training examples are left after holding out the evaluation share', {
+          where: String(flags.data),
+          found: `${n} examples, evalFraction ${recipe.evalFraction}`,
+        });
+      }
+      result = await train(model, examples.source(trainIdx, recipe.batchSize, recipe.seed), {
+        steps,
+        batchSize: recipe.batchSize,
+        gradAccum: recipe.gradAccum,
+        lr: recipe.lr,
+        schedule: recipe.schedule,
+        warmupSteps: recipe.warmup,
+        weightDecay: recipe.weightDecay,
+        clipNorm: recipe.clip,
+        seed: recipe.seed,
+        trainable,
+        evalExamples: nEval ? evalSet : undefined,
+        evalEvery: nEval ? (recipe.evalEvery ?? Math.max(1, Math.floor(steps / 10))) : undefined,
+        checkpointDir: store.dir,
+        checkpointEvery: recipe.checkpointEvery ?? Math.max(1, Math.floor(steps / 10)),
+        resume: Boolean(flags.resume),
+        fingerprint,
+        forceResume: Boolean(flags.forceResume),
+        forceResumeHint: forceHint,
+        logFile: join(out, 'train-log.jsonl'),
+        label: 'train',
+      });
+      if (lora) mergeLora(model);
+    } finally {
+      examples.close();
+      removeStaleWorkDirs(out, workPrefix);
+    }
     await savePretrained(out, model, tokenizer);
     const summary = {
       out,
@@ -164,4 +215,38 @@ export function registerTrain(program: Command): void {
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   });
+}
+
+/**
+ * Refuse to write the output over the model being fine-tuned: a crash during the final save would
+ * leave neither the input nor the result usable.
+ */
+function refuseInPlace(model: string, out: string): void {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  if (existsSync(out) && real(out) === real(model)) {
+    throw new ConfigError('--out is the --model folder: training would overwrite its own input', {
+      where: `--out ${out}`,
+      expected: 'an output folder other than the model being fine-tuned',
+      hint: 'write to a new folder (and move it over the old one afterwards if you want to replace it)',
+    });
+  }
+}
+
+/** Identity of a base model folder without reading its weights: config.json and the weight files' sizes. */
+function baseFingerprint(dir: string): string {
+  const h = createHash('sha256');
+  try {
+    h.update(readFileSync(join(dir, 'config.json')));
+    for (const f of readdirSync(dir).sort())
+      if (f.endsWith('.safetensors')) h.update(`${f}:${statSync(join(dir, f)).size}\n`);
+  } catch {
+    // loadPretrained reports an unreadable folder with its own clear error.
+  }
+  return h.digest('hex').slice(0, 16);
 }
