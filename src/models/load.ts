@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { type HfWriteOptions, readHfFolder, writeHfFolder } from '../io/hf-folder.ts';
+import { assertFiniteTensors } from '../io/safetensors.ts';
 import type { CausalLM } from './causal-lm.ts';
 import { checkFits } from './memory.ts';
 import { buildModel, parseModelConfig } from './registry.ts';
@@ -24,6 +25,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     checkFits(config, 'load', join(dir, 'config.json'));
     const model = buildModel(config, null, join(dir, 'config.json'));
     const weights = await folder.weights.readAll();
+    assertFiniteTensors(weights, folder.weightsPath);
     model.loadHF(weights as never, folder.weightsPath);
     model.eval();
     return {

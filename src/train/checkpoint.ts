@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { fsyncDir, writeJsonAtomic } from '../io/atomic.ts';
 import { processAlive } from '../io/lock.ts';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
+import { assertFiniteTensors, readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import type { AdamWState, SophiaState } from '../nn/index.ts';
 
@@ -160,8 +160,10 @@ export async function loadCheckpoint(
       });
     }
     const weights = await readSafetensors(join(dir, 'model.safetensors'));
+    assertFiniteTensors(weights, join(dir, 'model.safetensors'));
     model.loadHF(weights as never, join(dir, 'model.safetensors'));
     const moments = await readSafetensors(join(dir, 'optimizer.safetensors'));
+    assertFiniteTensors(moments, join(dir, 'optimizer.safetensors'));
     const optState = {
       kind: state.kind ?? 'adamw',
       lrs: state.lrs,
