@@ -5,8 +5,9 @@
  * garbled (its owner died between creating and writing it). Locks written on another host are
  * never judged dead from here. Waiters poll with a bounded delay and report that they are waiting.
  */
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { LetheError } from '../errors.ts';
 
 /** What a lock file records about its owner. */
@@ -114,6 +115,35 @@ export async function withLock<T>(
   } finally {
     rmSync(path, { force: true });
   }
+}
+
+/**
+ * Remove the `<name>.partial` work folders in `dir` whose builder is gone: no `<name>.lock`, or
+ * a stale one. Each is removed while holding its lock, so a process that starts resuming it at
+ * the same moment is never pulled from under. `keep` names a partial to leave (the caller's own,
+ * which it resumes). Returns the names removed.
+ */
+export function removeAbandonedPartials(dir: string, keep?: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.partial') || name === keep) continue;
+    const lock = join(dir, `${name.slice(0, -'.partial'.length)}.lock`);
+    // The second try succeeds when the first found a stale lock and removed it.
+    if (!tryLock(lock) && !tryLock(lock)) continue; // a live builder holds it
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+  return removed;
 }
 
 function lockHeld(path: string): boolean {
