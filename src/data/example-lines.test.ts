@@ -11,7 +11,7 @@ import { DataError } from '../errors.ts';
 import { readJsonl } from '../io/jsonl.ts';
 import { qaExample } from '../text/format.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import { readTrainingData } from '../train/text-data.ts';
+import { openTrainingData } from '../train/text-data.ts';
 import { exampleLineSchema } from './example-lines.ts';
 import { rejectsWith, withTempDir, writeLines } from './test-helpers.ts';
 
@@ -58,8 +58,9 @@ test('train and score: a {question, answer} line gives exactly the ids a task QA
   await withTempDir(async (dir) => {
     const file = join(dir, 'qa.jsonl');
     await writeLines(file, [{ question: 'Who is Ada?', answer: 'A poet.' }]);
-    const data = await readTrainingData(file);
-    const [ex] = data.toExamples(tok, 256);
+    const store = await (await openTrainingData(file)).tokenize(tok, 256, join(dir, 'tokens'));
+    const ex = store.get(0);
+    store.close();
     assert.deepEqual(ex, qaExample(tok, 'Who is Ada?', 'A poet.'));
     const req = toRequest({ question: 'Who is Ada?', answer: 'A poet.' }, tok, 'x');
     const noEos = qaExample(tok, 'Who is Ada?', 'A poet.', false);

@@ -26,9 +26,9 @@
  * The forget split's QA items carry their own paraphrased/perturbed answers when the benchmark
  * has them, so the forget truth ratio needs no separate set.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile } from '../config/load.ts';
 import { ConfigError, DataError } from '../errors.ts';
@@ -154,7 +154,7 @@ const evalGroup = z
   })
   .optional();
 
-/** The JSON of a task file; paths are relative to the file's folder (absolute paths also work). */
+/** The JSON of a task file; paths are relative to the file's folder and must stay inside it. */
 export const TaskFileSchema = z.strictObject({
   $schema: z.string().optional().describe('the JSON Schema for editors (`lethe task schema`); ignored'),
   version: z.literal(1).optional(),
@@ -188,7 +188,18 @@ export const TaskFileSchema = z.strictObject({
 export type TaskFile = z.infer<typeof TaskFileSchema>;
 
 function resolveData(taskPath: string, rel: string, key: string): string {
-  const abs = resolve(dirname(taskPath), rel);
+  const folder = resolve(dirname(taskPath));
+  const abs = resolve(folder, rel);
+  // Containment first (lexically, then after symlinks), and without reading the target: a task
+  // file must not make lethe read, or echo lines of, files elsewhere on the machine.
+  const inside = (p: string, root: string) => p.startsWith(root.endsWith(sep) ? root : root + sep);
+  const outside = () =>
+    new ConfigError(`data file named by ${key} is outside the task's folder`, {
+      where: `${taskPath}: ${key}`,
+      expected: `a path inside ${folder}`,
+      found: JSON.stringify(rel),
+    });
+  if (!inside(abs, folder)) throw outside();
   if (!existsSync(abs)) {
     throw new ConfigError(`data file named by ${key} not found`, {
       where: `${taskPath}: ${key}`,
@@ -196,6 +207,7 @@ function resolveData(taskPath: string, rel: string, key: string): string {
       found: `no such file: ${abs}`,
     });
   }
+  if (!inside(realpathSync(abs), realpathSync(folder))) throw outside();
   return abs;
 }
 

@@ -4,23 +4,20 @@
  * they are absent, assertions on lethe errors, and a writer of small `.npy` files. Tests only.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipUnlessPresent } from '../../test/reliability/must-run.ts';
 
 /** <repo>/../shared/datasets (this file is <repo>/src/data/test-helpers.ts). */
 export const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets');
 export const TOFU_DIR = join(DATASETS, 'tofu');
 export const EXTRACTION_DIR = join(DATASETS, 'lm_extraction_benchmark');
 
-/** `false` when every path exists, else a skip message naming the first missing one. */
+/** `false` when every path exists, else a skip message naming the first missing one (CI: throws). */
 export function skipUnless(...paths: string[]): false | string {
-  const missing = paths.find((p) => !existsSync(p));
-  return missing === undefined
-    ? false
-    : `shared dataset not found: ${missing} (expected ../shared/datasets beside the repo)`;
+  return skipUnlessPresent('shared dataset', paths, 'expected ../shared/datasets beside the repo');
 }
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

@@ -13,12 +13,15 @@
  *
  * Both models are trained here with prepare's recipe shape (BPE tokenizer on the task's text,
  * cosine schedule) — src/bench sits below src/eval, so its prepare() is not used — and cached in
- * the OS temp folder under a hash of the recipe and the task: the first run trains for ~20 s, later
- * runs load in well under a second.
+ * the OS temp folder under a hash of the recipe, the task and the code (every non-test source file
+ * under src/ and native/), so any change to lethe retrains them and the check keeps exercising
+ * training: the first run trains for ~20 s, later runs of the same code load in under a second.
+ * Caches of other code versions are removed once a day old.
  * Tolerances: target AUC > 0.9; |oracle AUC − 0.5| < 0.15 (the seed-to-seed spread above).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,9 +51,41 @@ function acceptanceTask(): Task {
   return task;
 }
 
+/** sha256 of every non-test source file of lethe (TypeScript and the native addon), by path. */
+function codeVersion(): string {
+  const root = join(import.meta.dirname, '..', '..');
+  const hash = createHash('sha256');
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const path = join(rel, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (/\.(ts|cc|cpp|h|hpp)$/.test(e.name) && !e.name.endsWith('.test.ts'))
+        hash.update(`${path}\n`).update(readFileSync(join(root, path)));
+    }
+  };
+  walk('src');
+  walk('native');
+  return hash.digest('hex');
+}
+
 async function trainedPair(task: Task): Promise<{ target: string; oracle: string }> {
-  const key = contentHash({ recipe: RECIPE, task: taskHash(task), v: 1 }, 'eval-acceptance').slice(0, 16);
+  const key = contentHash(
+    { recipe: RECIPE, task: taskHash(task), code: codeVersion(), v: 2 },
+    'eval-acceptance',
+  ).slice(0, 16);
   const dir = join(tmpdir(), `lethe-eval-acceptance-${key}`);
+  // Other versions' caches go once a day old (a checkout beside this one may still be using them).
+  for (const name of readdirSync(tmpdir())) {
+    const old = join(tmpdir(), name);
+    if (
+      /^lethe-eval-acceptance-[0-9a-f]{16}$/.test(name) &&
+      old !== dir &&
+      Date.now() - statSync(old).mtimeMs > 864e5
+    )
+      await rm(old, { recursive: true, force: true });
+  }
   const target = join(dir, 'target');
   const oracle = join(dir, 'oracle');
   if (existsSync(target) && existsSync(oracle)) return { target, oracle };

@@ -6,7 +6,9 @@
  * names the file and, where there is one, the tensor; nothing is trusted before it is checked,
  * because a header is the first thing a corrupt or hostile file controls.
  */
+
 import { CheckpointError } from '../errors.ts';
+import { jsonDepth } from './json-depth.ts';
 
 /** Bits per element of every dtype the safetensors format defines. */
 export const DTYPE_BITS: Readonly<Record<string, number>> = Object.freeze({
@@ -61,6 +63,8 @@ function where(file: string, tensor?: string): string {
   return tensor === undefined ? file : `${file}, tensor "${tensor}"`;
 }
 
+const MAX_HEADER_DEPTH = 16;
+
 function fail(
   file: string,
   summary: string,
@@ -75,7 +79,12 @@ function fail(
 }
 
 function describe(v: unknown): string {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return Array.isArray(v) ? 'an array' : typeof v; // too deep to print
+  }
   if (s === undefined) return String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -201,6 +210,15 @@ export function parseHeaderJson(file: string, json: Uint8Array, fileSize: number
     text = new TextDecoder('utf-8', { fatal: true }).decode(json);
   } catch {
     throw fail(file, 'header is not valid UTF-8', { expected: 'a UTF-8 JSON header' });
+  }
+  // The header is three levels deep ({name: {shape: [...]}}); far deeper nesting is hostile.
+  const depth = jsonDepth(text, MAX_HEADER_DEPTH);
+  if (depth > MAX_HEADER_DEPTH) {
+    throw fail(file, 'header nests too deeply', {
+      expected: `JSON nested at most ${MAX_HEADER_DEPTH} levels`,
+      found: `more than ${MAX_HEADER_DEPTH} levels`,
+      hint: 'the file is corrupt or not a safetensors file',
+    });
   }
   let raw: unknown;
   try {

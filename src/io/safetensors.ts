@@ -466,3 +466,29 @@ export async function writeSafetensors(
   const planned = planTensors(tensorEntries(tensors, path), options.dtype);
   await writePlanned(path, planned, options);
 }
+
+/**
+ * Throw a CheckpointError at the first NaN or infinite value of a float tensor. Reading keeps
+ * such values bit-exact (a file may legitimately hold them); model and checkpoint loaders call
+ * this because weights that are not finite make every score NaN and every generation empty.
+ */
+export function assertFiniteTensors(
+  tensors: Iterable<readonly [string, { readonly data: Float32Array | Int32Array }]>,
+  file: string,
+): void {
+  for (const [name, t] of tensors) {
+    if (!(t.data instanceof Float32Array)) continue;
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
+      if (d[i] - d[i] !== 0) {
+        throw new CheckpointError('the weights hold a value that is not finite', {
+          where: `${file}: tensor ${name}, element ${i}`,
+          expected: 'finite numbers',
+          found: String(d[i]),
+          hint: 'the model diverged during training or the file is corrupt',
+        });
+      }
+    }
+  }
+}

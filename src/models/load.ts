@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { type CompanionTexts, type HfWriteOptions, readHfFolder, writeHfFolder } from '../io/hf-folder.ts';
-import type { LoadedTensor } from '../io/safetensors.ts';
+import { assertFiniteTensors, type LoadedTensor } from '../io/safetensors.ts';
 import type { CausalLM } from './causal-lm.ts';
 import { checkFits } from './memory.ts';
 import { architectureName, buildModel, parseModelConfig } from './registry.ts';
@@ -31,6 +31,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     for (const name of folder.weights.names()) {
       if (!model.nonWeightTensors.test(name)) weights.set(name, await folder.weights.read(name));
     }
+    assertFiniteTensors(weights, folder.weightsPath);
     model.loadHF(weights, folder.weightsPath);
     model.eval();
     return {

@@ -102,6 +102,8 @@ function assertClose(actual: Tensor, expected: Tensor, tol: number, what: string
 }
 
 const worst = { logits: 0, loss: 0, grads: 0 };
+/** Folder × backend comparisons that ran to the end (so the summary below cannot pass vacuously). */
+let compared = 0;
 
 async function checkFolder(
   t: TestContext,
@@ -152,6 +154,7 @@ async function checkFolder(
   worst.logits = Math.max(worst.logits, errLogits);
   worst.loss = Math.max(worst.loss, errLoss);
   worst.grads = Math.max(worst.grads, worstGrad);
+  compared++;
   t.diagnostic(
     `${folder.name} [${backendName}]: logits ${errLogits.toExponential(2)}, loss ${errLoss.toExponential(2)}, ` +
       `worst grad ${worstGrad.toExponential(2)} (${worstName}); torch f32: ` +
@@ -221,6 +224,10 @@ for (const [backendName, get] of BACKENDS) {
 }
 
 test('worst errors over all folders and backends', (t) => {
+  assert.equal(compared, FOLDERS.length * BACKENDS.length, 'every folder was compared on every backend');
+  assert.ok(worst.logits <= TOL.logits && worst.loss <= TOL.loss && worst.grads <= TOL.grads);
+  // Independent float32 implementations never agree to the last bit on every logit.
+  assert.ok(worst.logits > 0, 'the logits were compared (a worst error of exactly 0 means nothing ran)');
   t.diagnostic(
     `logits ${worst.logits.toExponential(2)} (tol ${TOL.logits}), loss ${worst.loss.toExponential(2)} ` +
       `(tol ${TOL.loss}), grads ${worst.grads.toExponential(2)} (tol ${TOL.grads})`,

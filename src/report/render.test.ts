@@ -1,7 +1,7 @@
 /**
  * renderReport end to end on the fixture study: the files it writes, the HTML's content (escaped
- * generations, every plot as inline SVG, the leaderboard, no external resources), PNGs (or a
- * clear skip), determinism, and graceful output for a study with nothing to plot. Structural
+ * generations, every plot as inline SVG, the leaderboard, no external resources), PNGs (one per
+ * plot; a skipped export fails), determinism, and graceful output for a study with nothing to plot. Structural
  * checks on the HTML text; the browser test (test/report/browser.test.ts) checks the layout.
  */
 import assert from 'node:assert/strict';
@@ -124,14 +124,12 @@ describe('renderReport on the fixture', () => {
     assert.ok(row.includes('He was born in Kuwait City, Kuwait.'), 'before (target) beside after');
   });
 
-  test('PNG per plot, or a clear warning that PNG export was skipped', async () => {
-    if (files.pngs.length === 0) {
-      assert.ok(
-        files.warnings.some((w) => w.startsWith('PNG export skipped')),
-        files.warnings.join('\n'),
-      );
-      return;
-    }
+  test('a PNG per plot (@resvg/resvg-js is a dependency: a skipped export fails here)', async () => {
+    assert.deepEqual(
+      files.warnings.filter((w) => w.startsWith('PNG export skipped')),
+      [],
+      'PNG export was skipped',
+    );
     assert.deepEqual(
       files.pngs.map((p) => p.slice(outDir.length + 1)),
       PLOTS.map((p) => join('plots', `${p}.png`)),

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { type TrainRecipe, TrainRecipeSchema } from '../config/train-config.ts';
 import { contentHash, requireForgetData, type Task, taskHash } from '../data/index.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
-import { withLock } from '../io/lock.ts';
+import { removeAbandonedPartials, withLock } from '../io/lock.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { buildModel } from '../models/registry.ts';
 import { applyLora, mergeLora } from '../nn/lora.ts';
@@ -300,6 +300,8 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
   const hit = await cached();
   if (hit) return hit;
   await mkdir(join(o.cacheDir, 'models'), { recursive: true });
+  for (const name of removeAbandonedPartials(join(o.cacheDir, 'models'), `${key}.partial`))
+    if (progress) process.stderr.write(`prepare: removed ${name}, left by a process that is gone\n`);
   // One process builds a key at a time; the others wait and then reuse what it published.
   return withLock(`${dir}.lock`, async () => (await cached()) ?? build(), {
     onWait: () => progress && process.stderr.write(`prepare: waiting for another process building ${key}\n`),

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { toRequest } from '../cli/commands/score.ts';
 import { ConfigError } from '../errors.ts';
-import { readTrainingData } from '../train/text-data.ts';
+import { openTrainingData } from '../train/text-data.ts';
 import { qaAnswer, qaExample, qaPrompt } from './format.ts';
 import {
   applyPromptFormat,
@@ -89,7 +89,9 @@ test('training, train-file lines and score lines ask through the same active for
   assert.equal(ex.start, prompt.length);
   const dir = mkdtempSync(join(tmpdir(), 'lethe-template-'));
   writeFileSync(join(dir, 'qa.jsonl'), `${JSON.stringify({ question: 'Who?', answer: 'Ada.' })}\n`);
-  const [fromFile] = (await readTrainingData(join(dir, 'qa.jsonl'))).toExamples(tok, 256);
+  const store = await (await openTrainingData(join(dir, 'qa.jsonl'))).tokenize(tok, 256, join(dir, 'tokens'));
+  const fromFile = store.get(0);
+  store.close();
   assert.deepEqual(fromFile, ex);
   const req = toRequest({ question: 'Who?', answer: 'Ada.' }, tok, 'x');
   assert.deepEqual(req.ids, qaExample(tok, 'Who?', 'Ada.', false).ids);

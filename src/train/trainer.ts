@@ -9,13 +9,14 @@
  * NumericError before any update or checkpoint is written; masked-out weights stay bit-for-bit
  * unchanged (weight decay included).
  */
+import { createHash } from 'node:crypto';
 import { backend } from '../backend/index.ts';
-import { ConfigError, NumericError } from '../errors.ts';
+import { CheckpointError, ConfigError, NumericError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { AdamW, clipGradNorm, decayGroups, makeSchedule, type ScheduleSpec, Sophia } from '../nn/index.ts';
 import { crossEntropy, noGrad, Rng, softmax, Tensor } from '../tensor/index.ts';
 import { type Batch, checkExamples, type Example, epochBatches, IGNORE_INDEX } from './batching.ts';
-import { type CheckpointStore, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { type CheckpointStore, type Fingerprint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { MetricLog, Progress } from './progress.ts';
 
 export interface LossOutput {
@@ -103,6 +104,15 @@ export interface TrainOptions<B = Batch> {
   checkpointDir?: string;
   checkpointEvery?: number;
   resume?: boolean;
+  /**
+   * What the trainer cannot see for itself (data file, tokenizer, base model, recipe); stored in
+   * each checkpoint with the trainer's own options and seed, and compared on resume.
+   */
+  fingerprint?: Fingerprint;
+  /** Resume even from a checkpoint whose fingerprint differs (an explicit user override). */
+  forceResume?: boolean;
+  /** How the caller's user spells forceResume (for the error hint), e.g. '--force-resume'. */
+  forceResumeHint?: string;
   /** JSONL metric log (appended; truncated to the resumed step on resume). */
   logFile?: string;
   /** Progress lines on stderr (default: true). */
@@ -194,6 +204,53 @@ function resolve<B>(o: TrainOptions<B>, batchesPerEpoch: number) {
   return { gradAccum, steps, schedule: makeSchedule(spec), clipNorm: o.clipNorm ?? 1, seed: o.seed ?? 0 };
 }
 
+const sha = (parts: Iterable<string | ArrayBufferView>): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p as string);
+  return h.digest('hex').slice(0, 16);
+};
+
+/**
+ * The run's identity as compared on resume: everything that changes which weights step k
+ * produces. Logging cadence (evalEvery, checkpointEvery, progress) is left out on purpose.
+ */
+function runFingerprint<B>(
+  o: TrainOptions<B>,
+  r: ReturnType<typeof resolve>,
+  data: readonly Example[] | null,
+  batchesPerEpoch: number,
+  selected: readonly (readonly [string, Tensor])[],
+): Fingerprint {
+  const fp: Fingerprint = {
+    steps: r.steps,
+    batchSize: o.batchSize,
+    gradAccum: r.gradAccum,
+    lr: o.lr,
+    schedule: o.schedule ?? 'cosine',
+    warmupSteps: o.warmupSteps ?? 0,
+    minLr: o.minLr ?? 0,
+    weightDecay: o.weightDecay ?? 0,
+    betas: JSON.stringify(o.betas ?? null),
+    eps: o.eps ?? null,
+    clipNorm: r.clipNorm,
+    seed: r.seed,
+    shuffle: o.shuffle ?? true,
+    maxLen: o.maxLen ?? null,
+    optimizer: o.optimizer ?? 'adamw',
+    hessianEvery: o.optimizer === 'sophia' ? (o.hessianEvery ?? 10) : null,
+    batchesPerEpoch,
+    trainable: sha(selected.map(([n, t]) => `${n}:${t.shape.join('x')}\n`)),
+    masks: o.masks ? sha([...o.masks].flat()) : null,
+  };
+  if (data) {
+    const rows = (function* () {
+      for (const e of data) yield `${e.start}:${e.ids.join(',')}\n`;
+    })();
+    fp.examples = sha(rows);
+  }
+  return { ...fp, ...o.fingerprint };
+}
+
 /** Mean loss over examples (no gradient), in fixed order. */
 export function evaluateLoss(
   model: CausalLM,
@@ -218,6 +275,7 @@ export async function train<B extends { tokens: number } = Batch>(
   opts: TrainOptions<B>,
 ): Promise<TrainResult> {
   let source: BatchSource<B>;
+  const arrayData = Array.isArray(data) ? (data as readonly Example[]) : null;
   if (Array.isArray(data)) {
     const examples = data as readonly Example[];
     checkExamples(examples, opts.label ?? 'training data', model.vocabSize);
@@ -228,7 +286,8 @@ export async function train<B extends { tokens: number } = Batch>(
   } else source = data as BatchSource<B>;
   const batchesPerEpoch = source.batchesPerEpoch;
   if (!(batchesPerEpoch >= 1)) fail('data', 'at least one batch per epoch', batchesPerEpoch);
-  const { gradAccum, steps, schedule, clipNorm, seed } = resolve(opts, batchesPerEpoch);
+  const resolved = resolve(opts, batchesPerEpoch);
+  const { gradAccum, steps, schedule, clipNorm, seed } = resolved;
   const lossFn = (opts.loss ?? causalLmLoss) as LossFn<B>;
 
   // Parameter selection: frozen parameters stop requiring grad for the run.
@@ -257,17 +316,36 @@ export async function train<B extends { tokens: number } = Batch>(
   const hessianEvery = opts.hessianEvery ?? 10;
 
   let step = 0;
+  let finalLoss = Number.NaN;
+  let evalLoss: number | null = null;
   const store: CheckpointStore | null = opts.checkpointDir ? { dir: opts.checkpointDir } : null;
+  const fingerprint = store ? runFingerprint(opts, resolved, arrayData, batchesPerEpoch, selected) : {};
   if (store && opts.resume) {
-    const restored = await loadCheckpoint(store, model, optimizer);
-    if (restored) step = restored.step;
+    const restored = await loadCheckpoint(store, model, optimizer, {
+      fingerprint,
+      force: opts.forceResume,
+      forceHint: opts.forceResumeHint ?? 'forceResume',
+    });
+    if (restored) {
+      // Even a forced resume cannot take back steps already taken.
+      if (restored.step > steps) {
+        throw new CheckpointError(
+          `the checkpoint is at step ${restored.step}, past the ${steps} steps asked for`,
+          {
+            where: opts.checkpointDir,
+            hint: `ask for at least ${restored.step} steps, or use a new output folder`,
+          },
+        );
+      }
+      step = restored.step;
+      finalLoss = restored.loss ?? Number.NaN;
+      evalLoss = restored.evalLoss;
+    }
   }
   const log = opts.logFile ? await MetricLog.open(opts.logFile, step) : null;
   const progress = new Progress(opts.label ?? 'train', steps, opts.progress ?? true);
   const started = performance.now();
   let tokensSeen = 0;
-  let finalLoss = Number.NaN;
-  let evalLoss: number | null = null;
   let stoppedEarly = false;
   const microBatch = (k: number): B => source.batch(Math.floor(k / batchesPerEpoch), k % batchesPerEpoch);
   let best: { value: number; step: number; params: Float32Array[] } | null = null;
@@ -358,7 +436,7 @@ export async function train<B extends { tokens: number } = Batch>(
       await log?.append(entry);
       progress.update(step, entry);
       if (store && opts.checkpointEvery && (step % opts.checkpointEvery === 0 || step === steps)) {
-        await saveCheckpoint(store, model, optimizer, { step, seed });
+        await saveCheckpoint(store, model, optimizer, { step, seed, loss: finalLoss, evalLoss, fingerprint });
       }
       if (opts.onStep?.(entry) === 'stop') {
         stoppedEarly = true;

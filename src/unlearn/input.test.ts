@@ -254,7 +254,7 @@ test('the prefix comes before the prompt and only answer tokens are scored', asy
   }
 });
 
-test('the icul context changes a forget answer’s log-prob (|Δ NLL| > 1e-3 nats)', async () => {
+test('the icul context makes forget answers less likely (NLL rises by > 1e-3 nats)', async () => {
   const model = await memorised();
   const t = await transformOf('icul');
   const items = FORGET.map((q) => ({ prompt: qaPrompt(q.question), answer: q.answer }));
@@ -262,7 +262,8 @@ test('the icul context changes a forget answer’s log-prob (|Δ NLL| > 1e-3 nat
   const prompted = scoreSequences(model, promptedScoreRequests(t, tok, items));
   base.forEach((b, i) => {
     assert.ok(b.nll / b.tokens < 0.1, `memorised: mean NLL ${b.nll / b.tokens}`);
-    assert.ok(Math.abs(prompted[i].nll - b.nll) > 1e-3, `item ${i}: ${b.nll} vs ${prompted[i].nll}`);
+    // Unlearning in context must push the answer's NLL up; a change in the other direction fails.
+    assert.ok(prompted[i].nll - b.nll > 1e-3, `item ${i}: NLL ${b.nll} -> ${prompted[i].nll}`);
   });
 });
 

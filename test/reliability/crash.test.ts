@@ -1,8 +1,10 @@
 /**
- * Crash safety and determinism of the CLI: kill -9 at points chosen by a seeded generator during
- * `train`, `unlearn` and `prepare`; afterwards nothing half-written is read as complete, and
- * re-running reaches exactly (byte for byte) the result of an uninterrupted run. The same
- * command with the same seed and thread count writes byte-identical results (timings aside).
+ * Crash safety and determinism of the CLI: kill -9 at training steps chosen by a seeded generator
+ * during `train` (3 kills), `prepare` (2 kills, anywhere in target or oracle training) and
+ * `unlearn` (2 kills); afterwards nothing half-written is read as complete, and re-running reaches
+ * exactly (byte for byte: weights, config, tokenizer, logs and results without timings) the result
+ * of an uninterrupted run, leaving no lock or partial folder behind. Two processes preparing the
+ * same models at once share the cache; that uninterrupted run is the prepare baseline.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -111,40 +113,6 @@ test('train: kill -9 at random steps, resume, and end byte-identical to an unint
   );
 });
 
-test('prepare and unlearn: kill -9, re-run, same bytes; same seed twice gives identical results', async () => {
-  const cache = join(dir, 'cache');
-  const common = ['--task', 'synthetic:tiny', '--cache', cache, '--config', recipe];
-  // Kill prepare while it trains the target; the stale lock and partial folder are taken over.
-  const building = () =>
-    existsSync(join(cache, 'models')) &&
-    readdirSync(join(cache, 'models')).some((n) => n.endsWith('.partial'));
-  assert.ok(await killWhen(['prepare', ...common], building), 'prepare was killed while building');
-  const prepared = JSON.parse(run(['prepare', ...common]));
-  assert.ok(
-    existsSync(join(prepared.target, 'config.json')) && existsSync(join(prepared.oracle, 'config.json')),
-  );
-  assert.ok(!readdirSync(join(cache, 'models')).some((n) => n.endsWith('.lock')));
-
-  const unlearnArgs = (out: string) => [
-    'unlearn',
-    ...common,
-    '--method',
-    'npo',
-    '--arg',
-    'epochs=3',
-    '--out',
-    out,
-  ];
-  const a = join(dir, 'ul-a');
-  const b = join(dir, 'ul-b');
-  run(unlearnArgs(a));
-  await killWhen(unlearnArgs(b), () => lines(join(b, 'unlearn-log.jsonl')) >= 2);
-  assert.ok(!existsSync(join(b, 'manifest.json')), 'a killed run leaves no manifest (it is incomplete)');
-  run(unlearnArgs(b));
-  assert.deepEqual(withoutTimings(join(b, 'manifest.json')), withoutTimings(join(a, 'manifest.json')));
-  assert.deepEqual(bytes(join(b, 'model.safetensors')), bytes(join(a, 'model.safetensors')));
-});
-
 test('two processes preparing the same models share the cache without corrupting or duplicating it', async () => {
   const cache = join(dir, 'shared-cache');
   const args = [
@@ -176,4 +144,117 @@ test('two processes preparing the same models share the cache without corrupting
     'exactly one process trained, the other reused',
   );
   assert.deepEqual(readdirSync(join(cache, 'models')), [x.key]);
+  baseline = {
+    key: x.key,
+    dir: join(cache, 'models', x.key),
+    steps: x.info.target.steps + x.info.oracle.steps,
+  };
+});
+
+/** Train-log lines written so far by prepare's target and oracle runs (in its work folder). */
+const prepareProgress = (cache: string) => {
+  const models = join(cache, 'models');
+  if (!existsSync(models)) return 0;
+  return readdirSync(models)
+    .filter((n) => n.endsWith('.partial'))
+    .reduce(
+      (sum, n) =>
+        sum +
+        lines(join(models, n, 'target', 'train-log.jsonl')) +
+        lines(join(models, n, 'oracle', 'train-log.jsonl')),
+      0,
+    );
+};
+
+/** prepare.json without its timings (seconds differ run to run). */
+const prepareInfo = (dir: string) => {
+  const info = JSON.parse(readFileSync(join(dir, 'prepare.json'), 'utf8'));
+  delete info.target.seconds;
+  delete info.oracle.seconds;
+  return info;
+};
+
+// Filled by the concurrency test below, which runs first: an uninterrupted prepare of seed 3.
+let baseline: { key: string; dir: string; steps: number } | null = null;
+
+test('prepare: kill -9 at seeded random steps of target and oracle training, re-run, same bytes as uninterrupted', async (t) => {
+  assert.ok(baseline, 'the uninterrupted baseline ran');
+  const cache = join(dir, 'cache');
+  const args = ['prepare', '--task', 'synthetic:tiny', '--cache', cache, '--config', recipe, '--seed', '3'];
+  const rng = new Rng(21);
+  const points: number[] = [];
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const at = rng.int(1, baseline.steps);
+    if (await killWhen(args, () => prepareProgress(cache) >= at)) points.push(at);
+    // Only complete builds are ever published: a published key always has its prepare.json.
+    for (const n of existsSync(join(cache, 'models')) ? readdirSync(join(cache, 'models')) : []) {
+      if (!n.includes('.'))
+        assert.ok(existsSync(join(cache, 'models', n, 'prepare.json')), `${n} is complete`);
+    }
+  }
+  assert.ok(points.length >= 1, 'at least one prepare was killed mid-training');
+  t.diagnostic(`prepare killed after ${points.join(', ')} of ${baseline.steps} training steps`);
+  const prepared = JSON.parse(run(args));
+  assert.equal(prepared.key, baseline.key);
+  for (const m of ['target', 'oracle']) {
+    for (const f of ['model.safetensors', 'config.json', 'tokenizer.json']) {
+      assert.deepEqual(
+        bytes(join(prepared[m], f)),
+        bytes(join(baseline.dir, m, f)),
+        `${m}/${f} after kills at ${points}`,
+      );
+    }
+  }
+  assert.deepEqual(prepareInfo(join(cache, 'models', prepared.key)), prepareInfo(baseline.dir));
+  assert.deepEqual(
+    readdirSync(join(cache, 'models')).filter((n) => n !== baseline!.key),
+    [],
+    'no partial folder or lock is left behind',
+  );
+});
+
+test('unlearn: kill -9 at seeded random steps, re-run, same bytes as uninterrupted', async (t) => {
+  const common = [
+    '--task',
+    'synthetic:tiny',
+    '--cache',
+    join(dir, 'cache'),
+    '--config',
+    recipe,
+    '--seed',
+    '3',
+  ];
+  const unlearnArgs = (out: string) => [
+    'unlearn',
+    ...common,
+    '--method',
+    'npo',
+    '--arg',
+    'epochs=3',
+    '--out',
+    out,
+  ];
+  const a = join(dir, 'ul-a');
+  const b = join(dir, 'ul-b');
+  run(unlearnArgs(a));
+  const total = lines(join(a, 'unlearn-log.jsonl'));
+  assert.ok(total >= 3, `${total} logged steps`);
+  const rng = new Rng(31);
+  const points: number[] = [];
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const at = rng.int(1, total);
+    if (await killWhen(unlearnArgs(b), () => lines(join(b, 'unlearn-log.jsonl')) >= at)) {
+      points.push(at);
+      assert.ok(!existsSync(join(b, 'manifest.json')), 'a killed run leaves no manifest (it is incomplete)');
+    }
+  }
+  assert.ok(points.length >= 1, 'at least one unlearning run was killed mid-training');
+  t.diagnostic(`unlearn killed after ${points.join(', ')} of ${total} steps`);
+  run(unlearnArgs(b));
+  assert.deepEqual(withoutTimings(join(b, 'manifest.json')), withoutTimings(join(a, 'manifest.json')));
+  assert.deepEqual(
+    bytes(join(b, 'model.safetensors')),
+    bytes(join(a, 'model.safetensors')),
+    `after kills at ${points}`,
+  );
 });

@@ -1,144 +1,139 @@
 /**
  * Fuzzing every parser of outside input with seeded random corruptions (byte flips, truncation,
- * insertions, huge numbers, NaN): each corrupted file either still parses or fails with a
- * LetheError naming the file — never another exception, never a hang (each case is bounded by
- * the test's timeout).
+ * junk and invalid UTF-8, absurd numbers, moved spans, duplicated spans). Every case must end in
+ * one of two ways: a LetheError that names the file, or a loaded object that is self-consistent
+ * (see fuzz-cases.ts) — never another exception, never a hang: each case runs in a worker thread
+ * that is stopped, failing the test, when one case takes over CASE_LIMIT_MS.
+ *
+ * Targets: a safetensors file, a model folder's config.json, the real GPT-2 and Mistral
+ * tokenizer.json from ../shared/datasets/tokenizers (skipped with a printed reason where ../shared
+ * is absent; under CI=true or LETHE_REQUIRE_SHARED=1 that fails instead), JSONL data, every data
+ * file a task folder holds under its real name (forget.qa.jsonl, retain.qa.jsonl, eval/…), the
+ * task.json, and a study config.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { loadTask, writeTask } from '../../src/data/index.ts';
-import { LetheError } from '../../src/errors.ts';
-import { readJsonl } from '../../src/io/jsonl.ts';
-import { readSafetensors } from '../../src/io/safetensors.ts';
-import { loadModel } from '../../src/models/load.ts';
-import { readStudy } from '../../src/study/study.ts';
-import { Rng } from '../../src/tensor/rng.ts';
-import { loadTokenizer } from '../../src/text/tokenizer/load.ts';
+import { Worker } from 'node:worker_threads';
+import { writeTask } from '../../src/data/index.ts';
+import { GPT2_DIR, MISTRAL_DIR, skipUnless } from '../../src/text/tokenizer/test-data.ts';
 import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import type { FuzzJob, FuzzMessage } from './fuzz-cases.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lethe-fuzz-'));
-const rng = new Rng(2024);
+const CASE_LIMIT_MS = 10_000;
+const totals = { cases: 0, rejected: 0, loaded: 0 };
 
-function corrupt(bytes: Uint8Array): Uint8Array {
-  const b = Buffer.from(bytes);
-  switch (rng.int(0, 5)) {
-    case 0: // flip a few bytes
-      for (let i = 0; i < rng.int(1, 8); i++) b[rng.int(0, b.length)] = rng.int(0, 256);
-      return b;
-    case 1: // truncate
-      return b.subarray(0, rng.int(0, b.length));
-    case 2: // insert junk
-      return Buffer.concat([
-        b.subarray(0, rng.int(0, b.length)),
-        Buffer.from([rng.int(0, 256), 0xff, 0xc3]),
-        b.subarray(rng.int(0, b.length)),
-      ]);
-    case 3: {
-      // replace a number by an absurd one
-      const text = b.toString('latin1');
-      const m = [...text.matchAll(/\d+/g)];
-      if (m.length === 0) return b;
-      const pick = m[rng.int(0, m.length)];
-      const huge = ['99999999999999999999', '-1', 'NaN', '1e308', '0'][rng.int(0, 5)];
-      return Buffer.from(
-        text.slice(0, pick.index) + huge + text.slice(pick.index! + pick[0].length),
-        'latin1',
-      );
-    }
-    default: // duplicate a span
-      return Buffer.concat([b, b.subarray(0, rng.int(0, Math.min(64, b.length)))]);
-  }
+/** Run one job's cases in a worker; fail on any bad outcome or a case over the time limit. */
+function fuzz(job: FuzzJob): Promise<{ rejected: number; loaded: number }> {
+  return new Promise((resolve, reject) => {
+    // Workers do not inherit the TypeScript loader: register it, then import the cases module.
+    const boot = `(async () => {
+      (await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register();
+      await import(${JSON.stringify(new URL('./fuzz-cases.ts', import.meta.url).href)});
+    })();`;
+    const worker = new Worker(boot, { eval: true, workerData: job });
+    const counts = { rejected: 0, loaded: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    let failure: Error | null = null;
+    const name = `${job.kind} ${relative(dir, job.file)}`;
+    worker.on('message', (m: FuzzMessage) => {
+      clearTimeout(timer);
+      if (m.type === 'start') {
+        timer = setTimeout(() => {
+          failure = new Error(`${name} case ${m.index}: still running after ${CASE_LIMIT_MS} ms (a hang)`);
+          void worker.terminate();
+        }, CASE_LIMIT_MS);
+      } else if (m.type === 'fail') {
+        failure = new Error(`${name} case ${m.index}: ${m.message}`);
+        void worker.terminate();
+      } else counts[m.outcome]++;
+    });
+    worker.on('error', (e) => {
+      failure ??= e;
+    });
+    worker.on('exit', () => {
+      clearTimeout(timer);
+      if (failure) return reject(failure);
+      if (counts.rejected + counts.loaded !== job.cases)
+        return reject(new Error(`${name}: ${counts.rejected + counts.loaded} of ${job.cases} cases ran`));
+      totals.cases += job.cases;
+      totals.rejected += counts.rejected;
+      totals.loaded += counts.loaded;
+      resolve(counts);
+    });
+  });
 }
 
-async function fuzz(
-  name: string,
-  original: Uint8Array,
-  path: string,
-  parse: () => unknown | Promise<unknown>,
-  cases = 60,
-) {
-  let rejected = 0;
-  for (let i = 0; i < cases; i++) {
-    writeFileSync(path, corrupt(original));
-    try {
-      await parse();
-    } catch (e) {
-      assert.ok(
-        e instanceof LetheError,
-        `${name} case ${i}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`,
-      );
-      assert.ok(
-        (e as Error).message.includes(path) || (e as Error).message.includes(dir),
-        `${name} case ${i} does not name the file: ${(e as Error).message}`,
-      );
-      rejected++;
-    }
-  }
-  assert.ok(rejected > 0, `${name}: no corruption was detected`);
+/** A copy of `src` in a fresh folder of the temp dir; returns its path. */
+function copy(src: string, name: string): string {
+  const folder = join(dir, name);
+  mkdirSync(folder, { recursive: true });
+  const path = join(folder, src.split('/').pop()!);
+  copyFileSync(src, path);
+  return path;
 }
+
+const listFiles = (folder: string): string[] =>
+  readdirSync(folder)
+    .sort()
+    .flatMap((n) =>
+      statSync(join(folder, n)).isDirectory() ? listFiles(join(folder, n)) : [join(folder, n)],
+    );
 
 test('safetensors files', async () => {
-  const src = join(root, 'test', 'fixtures', 'models', 'gpt2', 'model.safetensors');
-  await fuzz('safetensors', readFileSync(src), join(dir, 'x.safetensors'), () =>
-    readSafetensors(join(dir, 'x.safetensors')),
-  );
+  const file = copy(join(root, 'test', 'fixtures', 'models', 'gpt2', 'model.safetensors'), 'st');
+  await fuzz({ kind: 'safetensors', file, load: file, cases: 60, seed: 1 });
 });
 
-test('model folders: config.json', async () => {
-  const folder = join(dir, 'model');
-  mkdirSync(folder);
-  copyFileSync(
-    join(root, 'test', 'fixtures', 'models', 'gpt2', 'model.safetensors'),
-    join(folder, 'model.safetensors'),
-  );
-  const config = readFileSync(join(root, 'test', 'fixtures', 'models', 'gpt2', 'config.json'));
-  await fuzz('config.json', config, join(folder, 'config.json'), () => loadModel(folder));
+test('model folders: config.json (loaded models must run a forward pass)', async () => {
+  const src = join(root, 'test', 'fixtures', 'models', 'gpt2');
+  const weights = copy(join(src, 'model.safetensors'), 'model');
+  const file = copy(join(src, 'config.json'), 'model');
+  await fuzz({ kind: 'model-config', file, load: join(weights, '..'), cases: 60, seed: 2 });
 });
 
-test('tokenizer.json', async () => {
-  const src = join(root, 'test', 'fixtures', 'models', 'gpt2', 'tokenizer.json');
-  const original = (() => {
-    try {
-      return readFileSync(src);
-    } catch {
-      return null;
-    }
-  })();
-  const { trainByteLevelBpe } = await import('../../src/text/tokenizer/train-bpe.ts');
-  const tok = trainByteLevelBpe(['hello world, hello lethe'], {
-    vocabSize: 270,
-    specialTokens: ['<|endoftext|>'],
+for (const [name, folder] of [
+  ['GPT-2', GPT2_DIR],
+  ['Mistral', MISTRAL_DIR],
+] as const) {
+  const src = join(folder, 'tokenizer.json');
+  test(`the real ${name} tokenizer.json`, { skip: skipUnless(src) }, async () => {
+    const file = copy(src, `tok-${name}`);
+    await fuzz({ kind: 'tokenizer', file, load: file, cases: 25, seed: 3 });
   });
-  const bytes = original ?? Buffer.from(JSON.stringify(tok.toJSON()));
-  await fuzz(
-    'tokenizer.json',
-    bytes,
-    join(dir, 'tokenizer.json'),
-    () => loadTokenizer(join(dir, 'tokenizer.json')),
-    40,
-  );
-});
+}
 
-test('JSONL data files, task files and study configs', async () => {
-  const lines = Buffer.from(
+test('JSONL data files', async () => {
+  const file = join(dir, 'data.jsonl');
+  writeFileSync(
+    file,
     ['{"prompt":"Q1","answer":"A1"}', '{"prompt":"Q2","answer":"A2"}', '{"text":"t"}'].join('\n'),
   );
-  await fuzz('jsonl', lines, join(dir, 'data.jsonl'), () => readJsonl(join(dir, 'data.jsonl')));
+  await fuzz({ kind: 'jsonl', file, load: file, cases: 60, seed: 4 });
+});
+
+test('every file of a task folder, under its real name, and the task.json', async () => {
   const taskPath = await writeTask(join(dir, 'task'), tinyTask());
-  const forget = join(dir, 'task', 'forget.jsonl');
-  const file = (() => {
-    try {
-      return readFileSync(forget);
-    } catch {
-      return null;
-    }
-  })();
-  if (file) await fuzz('task data', file, forget, () => loadTask(taskPath), 40);
-  await fuzz('task.json', readFileSync(taskPath), taskPath, () => loadTask(taskPath), 40);
-  const study = Buffer.from(readFileSync(join(root, 'configs', 'demo.json')));
-  await fuzz('study', study, join(dir, 'study.json'), () => readStudy(join(dir, 'study.json')), 40);
+  const files = listFiles(join(dir, 'task'));
+  const names = files.map((f) => relative(join(dir, 'task'), f));
+  assert.ok(names.includes('forget.qa.jsonl') && names.includes('retain.qa.jsonl'), names.join(', '));
+  for (const [i, file] of files.entries()) {
+    await fuzz({ kind: 'task', file, load: taskPath, cases: file === taskPath ? 40 : 25, seed: 10 + i });
+  }
+});
+
+test('study configs', async () => {
+  const file = copy(join(root, 'configs', 'demo.json'), 'study');
+  await fuzz({ kind: 'study', file, load: file, cases: 40, seed: 5 });
+});
+
+test('summary', (t) => {
+  t.diagnostic(
+    `${totals.cases} cases: ${totals.rejected} rejected with a LetheError, ${totals.loaded} loaded consistently`,
+  );
+  assert.ok(totals.cases >= 400, `${totals.cases} cases ran`);
 });

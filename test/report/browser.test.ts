@@ -7,7 +7,6 @@
  * test skips and says so.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { loadSummary } from '../../src/report/load.ts';
 import { renderReport } from '../../src/report/render.ts';
+import { skipUnlessPresent } from '../reliability/must-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -23,10 +23,11 @@ const FIXTURE = join(HERE, 'fixtures', 'summary.json');
 const OUT = join(HERE, 'out');
 const PLOTS = ['tradeoff', 'loss-curves', 'mia-roc', 'truth-ratios'];
 
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} not found: install Debian's Chromium (apt-get install -y chromium) to run the browser test`;
-if (skip) process.stderr.write(`browser.test.ts skipped: ${skip}\n`);
+const skip = skipUnlessPresent(
+  'Chromium',
+  [CHROMIUM],
+  "install Debian's Chromium (apt-get install -y chromium) to run the browser test",
+);
 
 test('report.html renders in Chromium: leaderboard rows, every plot drawn, nothing fetched', {
   skip,

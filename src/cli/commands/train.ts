@@ -22,6 +22,10 @@ export function registerTrain(program: Command): void {
     .option('--model <dir>', 'fine-tune this HF folder instead of training from scratch')
     .option('--config <file>', 'JSON recipe with the options below (flags override it)')
     .option('--resume', 'continue from the checkpoint in <out>/checkpoints if there is one')
+    .option(
+      '--force-resume',
+      'with --resume: continue even if data, tokenizer, recipe or seed differ from the checkpoint',
+    )
     .option('--arch <name>', 'from scratch: gpt2 or llama')
     .option('--layers <n>', 'from scratch: blocks', intOption('--layers', 1))
     .option('--hidden <n>', 'from scratch: hidden size', intOption('--hidden', 1))
@@ -73,6 +77,7 @@ export function registerTrain(program: Command): void {
       recipeSource: flags.config ? String(flags.config) : 'command line',
       model: flags.model as string | undefined,
       resume: Boolean(flags.resume),
+      forceResume: Boolean(flags.forceResume),
       chatTemplate: flags.chatTemplate !== false,
     });
     process.stdout.write(`${JSON.stringify(summary)}\n`);

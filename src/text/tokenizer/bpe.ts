@@ -7,7 +7,9 @@
  * checked against the vocabulary at construction; encoding is O(n log n) per word, with a cache of
  * recent words and exact splitting of long words at boundaries no merge can cross.
  */
+
 import { CheckpointError, DataError } from '../../errors.ts';
+import { MAX_TOKEN_ID } from './schema.ts';
 
 export interface BpeModelSpec {
   /** token -> id. */
@@ -115,7 +117,16 @@ export class BpeModel {
     this.unkToken = spec.unkToken ?? null;
 
     let maxId = -1;
-    for (const id of spec.vocab.values()) if (id > maxId) maxId = id;
+    for (const [token, id] of spec.vocab) {
+      if (!Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID) {
+        throw new CheckpointError('invalid vocabulary id', {
+          where: `${source}: model.vocab[${JSON.stringify(token)}]`,
+          expected: `an integer from 0 to ${MAX_TOKEN_ID}`,
+          found: String(id),
+        });
+      }
+      if (id > maxId) maxId = id;
+    }
     const table = new Array<string | undefined>(maxId + 1);
     for (const [token, id] of spec.vocab) {
       if (!Number.isInteger(id) || id < 0) {

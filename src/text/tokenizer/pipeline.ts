@@ -7,6 +7,7 @@
  */
 import { CheckpointError } from '../../errors.ts';
 import { fromByteLevel, GPT2_SPLIT_PATTERN, toByteLevel } from './byte-level.ts';
+import { regexRisk } from './regex-safety.ts';
 import type {
   DecoderJson,
   MetaspaceJson,
@@ -25,6 +26,14 @@ export type Decoder = (tokens: string[]) => string[];
 
 function compilePattern(p: Pattern, where: string): RegExp {
   if ('String' in p) return new RegExp(p.String.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gu');
+  const risk = regexRisk(p.Regex);
+  if (risk !== null) {
+    throw new CheckpointError('regex pattern could take exponential time (catastrophic backtracking)', {
+      where,
+      expected: 'a pattern without nested repetition, repeated alternation or backreferences',
+      found: `${JSON.stringify(p.Regex)}: ${risk}`,
+    });
+  }
   try {
     return new RegExp(p.Regex, 'gu');
   } catch (err) {

@@ -93,7 +93,12 @@ export interface TokenizerJson {
 }
 
 const pattern = z.union([z.looseObject({ String: z.string() }), z.looseObject({ Regex: z.string() })]);
-const id = z.number().int().nonnegative();
+/**
+ * The largest token id accepted: far above any real vocabulary (the largest are ~1M tokens), low
+ * enough that the id → token table of a hostile file cannot exhaust memory.
+ */
+export const MAX_TOKEN_ID = 2 ** 24 - 1;
+const id = z.number().int().nonnegative().max(MAX_TOKEN_ID);
 
 const addedToken = z.looseObject({
   id,

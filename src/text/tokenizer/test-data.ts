@@ -2,11 +2,12 @@
  * Test helper: locates the shared datasets (tokenizer files, extraction-benchmark arrays) that
  * live beside the repository in ../shared/datasets and are never copied into it. Promises: paths
  * are resolved from this file, not the working directory, and `skipUnless` gives node:test a
- * readable skip reason when a file is absent, so a checkout without the data skips, not fails.
+ * readable skip reason when a file is absent, so a checkout without the data skips, not fails —
+ * except in CI (CI=true or LETHE_REQUIRE_SHARED=1), where a missing file fails the test file.
  */
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipUnlessPresent } from '../../../test/reliability/must-run.ts';
 
 /** <repo>/../shared/datasets (this file is <repo>/src/text/tokenizer/test-data.ts). */
 export const DATASETS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');
@@ -15,10 +16,7 @@ export const GPT2_DIR = join(DATASETS, 'tokenizers', 'gpt2');
 export const MISTRAL_DIR = join(DATASETS, 'tokenizers', 'mistral-7b-v0.1');
 export const BENCHMARK_DIR = join(DATASETS, 'lm_extraction_benchmark');
 
-/** `false` when every path exists, else a skip message naming the first missing one. */
+/** `false` when every path exists, else a skip message naming the first missing one (CI: throws). */
 export function skipUnless(...paths: string[]): false | string {
-  const missing = paths.find((p) => !existsSync(p));
-  return missing === undefined
-    ? false
-    : `shared dataset not found: ${missing} (expected ../shared/datasets beside the repo)`;
+  return skipUnlessPresent('shared dataset', paths, 'expected ../shared/datasets beside the repo');
 }
