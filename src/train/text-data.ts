@@ -24,7 +24,6 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { type ExampleLine, exampleLineSchema } from '../data/example-lines.ts';
 import { DataError } from '../errors.ts';
 import { iterateJsonl } from '../io/jsonl.ts';
