@@ -235,7 +235,11 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   }
   const oracle = loaded.oracle ?? null;
   if (!oracle) notes.push('no oracle given: metrics that need it are skipped and closeness is not computed');
-  const names = withDerived(asked, { oracle: oracle !== null, target: loaded.target !== undefined });
+  // A reused target counts: derived metrics read its results, not the model.
+  const names = withDerived(asked, {
+    oracle: oracle !== null,
+    target: loaded.target !== undefined || req.reuse?.target !== undefined,
+  });
   const hash = taskHash(req.task);
   for (const [role, me] of Object.entries(loaded)) {
     const h = me.manifest?.task?.hash;
@@ -281,6 +285,7 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
     model: me,
     oracle: role === 'oracle' ? me : oracle,
     target: loaded.target ?? null,
+    targetResults: loaded.target !== undefined || req.reuse?.target !== undefined,
     options,
     log: (msg: string) => me.log(msg),
     results,

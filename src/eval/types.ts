@@ -64,7 +64,7 @@ export interface MetricOutput {
  *   'split.<split>.<part>'        e.g. 'split.forget.qa' is non-empty
  *   'split.<split>.primary'       the split holds items of the task's own format
  *   'eval.<kind>.<name>'          e.g. 'eval.verbatim.forget' exists and is non-empty
- *   'target'                      the target model is given
+ *   'target'                      the target is given, or its results are reused (what derived metrics read)
  *   'metric.<name>'               a derived metric: <name> is evaluated first (for every model)
  *                                 and has a value for this model; ctx.results reads it
  *   'metric.*'                    derived from every non-derived metric of the evaluation
@@ -100,6 +100,8 @@ export interface MetricContext {
   log(message: string): void;
   /** The target (before unlearning), or null/absent when none was given. */
   target?: ModelEval | null;
+  /** The target's results are in this evaluation (evaluated here, or reused), loaded or not. */
+  targetResults?: boolean;
   /**
    * For derived metrics (requires 'metric.…'): the result of another metric of this evaluation
    * for a model role, or undefined when it was not run for that role.

@@ -412,6 +412,9 @@ async function executeStudy(
           metrics: extra,
           model: { dir: p.target },
           oracle: { evaluator: await oracle() },
+          // The target in its own role too (loaded once), so derived metrics that read the target's
+          // results (closeness, relearn recovery) are computed for both references, as in a run.
+          target: { dir: p.target },
           options,
         });
         return writeReferenceEval(cacheDir, refIdentity, {

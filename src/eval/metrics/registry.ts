@@ -88,10 +88,10 @@ export function primaryPart(task: Task, split: SplitName): SplitPart | null {
 /** Why a requirement fails for this context, or null when it holds. */
 export function unmetRequirement(
   req: Requirement,
-  ctx: Pick<MetricContext, 'task' | 'oracle' | 'model' | 'target' | 'results' | 'role'>,
+  ctx: Pick<MetricContext, 'task' | 'oracle' | 'model' | 'target' | 'targetResults' | 'results' | 'role'>,
 ): string | null {
   if (req === 'oracle') return ctx.oracle ? null : NO_ORACLE;
-  if (req === 'target') return ctx.target ? null : NO_TARGET;
+  if (req === 'target') return ctx.target || ctx.targetResults ? null : NO_TARGET;
   if (req === 'metric.*') return null;
   if (req.startsWith(METRIC_REQ)) {
     const name = req.slice(METRIC_REQ.length);
