@@ -70,7 +70,10 @@ test('a QA example longer than the context is cut with a warning saying how much
     specialTokens: ['<|endoftext|>'],
   });
   const warnings: string[] = [];
-  const split = { ...emptySplit(), qa: [{ id: 'q1', question: 'a b c d e f g h '.repeat(4), answer: 'yes' }] };
+  const split = {
+    ...emptySplit(),
+    qa: [{ id: 'q1', question: 'a b c d e f g h '.repeat(4), answer: 'yes' }],
+  };
   const [e] = splitExamples(tok, split, 12, { warn: (m) => warnings.push(m) });
   assert.equal(e.ids.length, 12);
   assert.match(warnings.join('\n'), /1 QA example\(s\) .* lost \d+ token\(s\)/);
