@@ -23,9 +23,9 @@ import { qaExample, splitExamples } from '../text/format.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import type { Example } from '../train/batching.ts';
-import { memorisationAccuracy } from '../train/memorisation.ts';
 import { type StepLog, type TrainResult, train } from '../train/trainer.ts';
 import { unlearnSource } from './batches.ts';
+import { measureMemorisation, reachedHoldout } from './early-stop.ts';
 import { getMethod } from './registry.ts';
 import { saliencyMasks } from './saliency.ts';
 import type { InputTransform, ItemPart, MethodContext, UnlearnMethod } from './types.ts';
@@ -62,8 +62,13 @@ export const TrainingArgs = z.object({
   lora: z.number().int().positive().optional(),
   loraTargets: regexArg().optional(),
   optimizer: z.enum(['adamw', 'sophia']).default('adamw'),
-  /** Stop once memorisation accuracy on forget falls to its holdout level (checked every evalEvery steps). */
+  /**
+   * Stop once memorisation accuracy AND extraction likelihood on forget fall to their holdout
+   * levels (Jang et al.; checked every evalEvery steps, see early-stop.ts).
+   */
   earlyStop: z.boolean().default(false),
+  /** n of the extraction likelihood EL_n used by earlyStop (Jang et al. use 10 on long sequences). */
+  elN: z.number().int().positive().default(5),
   evalEvery: z.number().int().positive().default(5),
   /**
    * Split the forget set into this many requests applied one after another; items are grouped by
@@ -218,6 +223,43 @@ function buildContext(
   };
 }
 
+const DEFAULT_LORA_TARGETS = { gpt2: 'attn\\.c_attn$|mlp\\.c_fc$', other: '(q|v)_proj$|up_proj$' };
+
+/**
+ * The modules LoRA adapts: those matching `loraTargets` (default: the method's own trainable set
+ * when it declares one, e.g. RMU's MLP down-projections; else attention and MLP input projections)
+ * whose weight the method and `layers=` allow to change. Returned as an exact-name pattern.
+ */
+export function loraTargets(
+  model: CausalLM,
+  method: UnlearnMethod,
+  args: TrainingArgs,
+  selectable: (paramName: string) => boolean,
+): RegExp {
+  const pattern = new RegExp(
+    args.loraTargets ??
+      (method.trainable
+        ? '.'
+        : model.modelType === 'gpt2'
+          ? DEFAULT_LORA_TARGETS.gpt2
+          : DEFAULT_LORA_TARGETS.other),
+  );
+  const names = model
+    .namedParameters()
+    .map(([n]) => n)
+    .filter((n) => n.endsWith('.weight') && selectable(n))
+    .map((n) => n.slice(0, -'.weight'.length))
+    .filter((m) => pattern.test(m));
+  if (names.length === 0) {
+    throw new ConfigError(`lora: no module is both a LoRA target and trainable by ${method.name}`, {
+      expected: `modules matching ${pattern}${args.layers ? ` and layers=${args.layers}` : ''}`,
+      hint: 'widen loraTargets or layers',
+    });
+  }
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^(?:${names.map(esc).join('|')})$`);
+}
+
 async function runGradient(
   o: UnlearnOptions,
   method: UnlearnMethod,
@@ -231,9 +273,7 @@ async function runGradient(
   const selectable = (n: string) => (method.trainable?.(n, ctx) ?? true) && (!layers || layers.test(n));
   const lora = args.lora
     ? applyLora(model, {
-        targets:
-          args.loraTargets ??
-          (model.modelType === 'gpt2' ? 'attn\\.c_attn$|mlp\\.c_fc$' : '(q|v)_proj$|up_proj$'),
+        targets: loraTargets(model, method, args, selectable),
         rank: args.lora,
         seed: ctx.seed,
       })
@@ -253,7 +293,13 @@ async function runGradient(
           sparsity: args.maskSparsity,
           batchSize: args.batchSize,
         });
-  const holdoutMa = args.earlyStop ? memorisationAccuracy(model, holdout, args.batchSize) : Number.NaN;
+  const el = { n: args.elN, positions: 2, maxNewTokens: 2 * args.elN, maxItems: 32, seed: ctx.seed };
+  const holdoutMem = args.earlyStop ? measureMemorisation(model, holdout, args.batchSize, el) : null;
+  if (holdoutMem && Number.isNaN(holdoutMem.el)) {
+    ctx.log(
+      `earlyStop: no holdout sequence has ${args.elN} scored tokens for EL_${args.elN}; stopping on MA alone`,
+    );
+  }
   const source = unlearnSource(ctx, method.needs ?? {}, args.batchSize);
   try {
     return await train(model, source, {
@@ -274,11 +320,18 @@ async function runGradient(
       curvatureBatch: (b) => b.forget,
       loss: (_m, batch) => method.loss!(ctx, batch),
       evalEvery: args.earlyStop ? args.evalEvery : undefined,
-      evaluate: args.earlyStop
-        ? (m) => ({ forgetMA: memorisationAccuracy(m, ctx.forget, args.batchSize), holdoutMA: holdoutMa })
+      evaluate: holdoutMem
+        ? (m) => {
+            const f = measureMemorisation(m, ctx.forget, args.batchSize, el);
+            return { forgetMA: f.ma, holdoutMA: holdoutMem.ma, forgetEL: f.el, holdoutEL: holdoutMem.el };
+          }
         : undefined,
       onStep: (l: StepLog) =>
-        args.earlyStop && l.forgetMA !== undefined && l.forgetMA <= holdoutMa ? 'stop' : undefined,
+        holdoutMem &&
+        l.forgetMA !== undefined &&
+        reachedHoldout({ ma: l.forgetMA, el: l.forgetEL }, holdoutMem)
+          ? 'stop'
+          : undefined,
       progress: o.progress,
       logFile: o.logFile,
       checkpointDir: o.checkpointDir,
@@ -397,6 +450,12 @@ export function planUnlearn(
 } {
   const method = getMethod(methodName);
   const args = resolveArgs(method, raw);
+  if (args.lora !== undefined && args.mask !== 'none') {
+    throw new ConfigError(`mask=${args.mask} cannot be combined with lora=${args.lora}`, {
+      where: `method ${method.name} arguments`,
+      hint: 'saliency masks select base weights, which LoRA leaves frozen; use one or the other',
+    });
+  }
   const { split, leftOut } = supportedForget(method, task.splits.forget);
   if (split.qa.length + split.text.length + split.tokens.length === 0) {
     const kinds = (method.supports ?? []).join(', ');
