@@ -19,11 +19,11 @@ import { splitExamples } from '../text/format.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import type { Example } from '../train/batching.ts';
+import { type Example, packedSource } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
 
 /** Bump when a change to lethe alters what prepare produces. */
-export const PREPARE_VERSION = 1;
+export const PREPARE_VERSION = 2;
 const SPECIALS = ['<|endoftext|>', '<|pad|>'];
 
 /** The default recipe: a small GPT-2 that memorises the synthetic benchmark in a few minutes on 2 cores. */
@@ -128,7 +128,9 @@ async function trainOne(
   progress: boolean,
 ) {
   const { model, tokenizer } = await init();
-  const r = await train(model, examples, {
+  // Packed rows (train/batching.ts): answers learned behind any prefix, not only at position 0.
+  const packed = packedSource(examples, recipe.batchSize, recipe.context, seed, model.vocabSize);
+  const r = await train(model, packed, {
     epochs: recipe.steps === undefined ? recipe.epochs : undefined,
     steps: recipe.steps,
     batchSize: recipe.batchSize,
