@@ -27,6 +27,7 @@ import { generate } from '../text/generate.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { type Prepared, prepare } from './prepare.ts';
+import { type SearchSpec, SearchSpecSchema, searchedArgs } from './search.ts';
 import { LEADERBOARD, type RunRow, type Summary, SummarySchema } from './study-schema.ts';
 import { type Manifest, readManifest } from './unlearn-job.ts';
 
@@ -38,6 +39,8 @@ const MethodEntry = z.strictObject({
   grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
   /** Shown in the report instead of the generated label. */
   label: z.string().optional(),
+  /** Tune the arguments without the oracle (src/study/search.ts); the selected setting is one run. */
+  search: SearchSpecSchema.optional(),
 });
 
 export const StudySchema = z.strictObject({
@@ -65,6 +68,7 @@ interface PlannedRun {
   args: Record<string, unknown>;
   seed: number;
   label: string;
+  search?: SearchSpec;
 }
 
 /** Every method × grid combination × seed, with stable ids. */
@@ -80,13 +84,22 @@ export function planRuns(study: Study): PlannedRun[] {
       const args = { ...entry.args, ...combo };
       const shown = Object.entries(combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
       for (const seed of study.seeds) {
-        const hash = contentHash({ method: entry.method, args }, 'run').slice(0, 8);
+        const search = entry.search;
+        const hash = contentHash({ method: entry.method, args, ...(search ? { search } : {}) }, 'run').slice(
+          0,
+          8,
+        );
         runs.push({
           id: `${entry.method}-${hash}-s${seed}`,
           method: entry.method,
           args,
           seed,
-          label: [entry.label ?? entry.method, ...shown].join(' '),
+          label: [
+            entry.label ?? entry.method,
+            ...shown,
+            ...(search ? [`(${search.strategy} search)`] : []),
+          ].join(' '),
+          ...(search ? { search } : {}),
         });
       }
     }
@@ -326,8 +339,22 @@ export async function runStudy(
       progress: opts.progress,
     });
     say(`seed ${seed}: target and oracle ${p.reused ? 'reused' : 'trained'} (${p.key})`);
-    for (const run of plan.filter((r) => r.seed === seed)) {
-      const runDir = join(dir, 'runs', run.id);
+    for (const planned of plan.filter((r) => r.seed === seed)) {
+      const runDir = join(dir, 'runs', planned.id);
+      // A searched entry runs (and is graded on) the setting its oracle-free search selected.
+      const run = planned.search
+        ? {
+            ...planned,
+            args: await searchedArgs({
+              ...planned,
+              spec: planned.search,
+              runDir,
+              targetDir: p.target,
+              task,
+              log: (m) => say(`search: ${m}`),
+            }),
+          }
+        : planned;
       const resultsPath = join(runDir, 'results.json');
       let results: EvalResults | null = null;
       if (existsSync(resultsPath)) {
