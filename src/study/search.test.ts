@@ -161,3 +161,26 @@ test('a study entry with a search is one run per seed, graded on the setting its
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an oracle grade is recorded for the report but never changes the choice', async () => {
+  const spec = SearchSpecSchema.parse({
+    space: { lr: [1e-4, 3e-3, 3e-2] },
+    validation: 0.25,
+    utilityFloor: 0.01,
+  });
+  const base = { method: 'grad-diff', args: { epochs: 1, batchSize: 4 }, spec, seed: 0 };
+  const plain = await searchMethod({ ...(await tinyWorld()), ...base });
+  // A grader that prefers exactly what the rule did not choose.
+  let k = 0;
+  const graded = await searchMethod({
+    ...(await tinyWorld()),
+    ...base,
+    grade: async () => (k++ === plain.chosenIndex ? 0 : 1 + k),
+  });
+  assert.deepEqual(graded.chosen, plain.chosen);
+  assert.equal(graded.chosenIndex, plain.chosenIndex);
+  assert.ok(graded.trials.every((t) => typeof t.oracleGrade === 'number'));
+  const oc = graded.oracleChoice!;
+  assert.notEqual(oc.index, graded.chosenIndex);
+  assert.ok(oc.gap !== null && oc.gap > 0, 'the report shows what the oracle would have gained');
+});

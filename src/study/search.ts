@@ -204,6 +204,8 @@ export interface Trial {
   utility: number;
   eligible: boolean;
   seconds: number;
+  /** The oracle's grade of this trial (forget quality), recorded after the fact for the report; never used to choose. */
+  oracleGrade?: number | null;
 }
 
 export interface SearchResult {
@@ -216,6 +218,11 @@ export interface SearchResult {
   /** False when no setting kept the utility floor (the most useful one was taken). */
   eligible: boolean;
   validationItems: number;
+  /**
+   * With a grader: the trial the oracle would have chosen (best grade among the finalists that keep
+   * the utility floor) and the gap between its grade and the selected trial's.
+   */
+  oracleChoice?: { index: number; gap: number | null };
 }
 
 /** The rule's order: eligible before not; then AUC closest to 0.5, else the higher utility. */
@@ -235,6 +242,11 @@ export interface SearchOptions {
   spec: SearchSpec;
   seed: number;
   log?: (message: string) => void;
+  /**
+   * Grades a trial's model with the oracle (higher is better), for the report only: it runs after
+   * the trial's cheap metrics and its value never enters the rule.
+   */
+  grade?: (model: CausalLM) => Promise<number | null>;
 }
 
 /** Run a search on copies of `model` and return every trial and the selected setting. */
@@ -262,7 +274,7 @@ export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
     });
     const metrics = cheapMetrics(model, o.tokenizer, o.task, validation);
     const utility = utilityShare(metrics, target);
-    const trial = {
+    const trial: Trial = {
       args,
       rung,
       metrics,
@@ -270,6 +282,7 @@ export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
       eligible: utility >= spec.utilityFloor,
       seconds: (performance.now() - t0) / 1000,
     };
+    if (o.grade) trial.oracleGrade = await o.grade(model);
     log(
       `${o.method} ${JSON.stringify(setting)}: utility ${(100 * utility).toFixed(1)}%, MIA AUC ${metrics.miaAuc.toFixed(3)}`,
     );
@@ -298,7 +311,7 @@ export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
     log(
       `no setting kept ${(100 * spec.utilityFloor).toFixed(0)}% of the target's utility; taking the most useful`,
     );
-  return {
+  const result: SearchResult = {
     spec,
     target,
     trials,
@@ -307,12 +320,29 @@ export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
     eligible: best.eligible,
     validationItems: validation.length,
   };
+  if (o.grade) {
+    const graded = finalists.filter(
+      ([t]) => typeof t.oracleGrade === 'number' && (t.eligible || !best.eligible),
+    );
+    if (graded.length > 0) {
+      const [top, index] = graded.reduce((a, b) =>
+        (b[0].oracleGrade as number) > (a[0].oracleGrade as number) ? b : a,
+      );
+      const mine = best.oracleGrade;
+      result.oracleChoice = {
+        index,
+        gap: typeof mine === 'number' ? (top.oracleGrade as number) - mine : null,
+      };
+    }
+  }
+  return result;
 }
 
 /**
  * The searched arguments of a study run, from `<runDir>/search.json` when an earlier search of the
  * same spec left one, else by searching on the target in `targetDir` (the trials are written
- * there for the report). Never reads the oracle.
+ * there for the report). The oracle, when given, only grades the trials afterwards for the report
+ * (what it would have chosen, and the gap); the choice never depends on it.
  */
 export async function searchedArgs(o: {
   runDir: string;
@@ -323,6 +353,8 @@ export async function searchedArgs(o: {
   spec: SearchSpec;
   seed: number;
   log: (message: string) => void;
+  /** When given, each trial is also graded by the oracle's forget quality — recorded, never used to choose. */
+  oracleDir?: string;
 }): Promise<Record<string, unknown>> {
   const path = join(o.runDir, 'search.json');
   if (existsSync(path)) {
@@ -330,6 +362,21 @@ export async function searchedArgs(o: {
     return saved.chosen;
   }
   const { model, tokenizer } = await loadPretrained(o.targetDir);
+  const oracleDir = o.oracleDir;
+  const grade = oracleDir
+    ? async (m: CausalLM) => {
+        const { evaluate } = await import('../eval/index.ts');
+        const r = await evaluate({
+          task: o.task,
+          metrics: ['tofu.forgetQuality'],
+          model: { model: m, tokenizer },
+          oracle: { dir: oracleDir },
+          options: { seed: o.seed, progress: false },
+        });
+        const v = r.metrics['tofu.forgetQuality']?.unlearned;
+        return v && 'value' in v ? v.value : null;
+      }
+    : undefined;
   const r = await searchMethod({
     model,
     tokenizer,

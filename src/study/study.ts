@@ -350,6 +350,7 @@ export async function runStudy(
               spec: planned.search,
               runDir,
               targetDir: p.target,
+              oracleDir: p.oracle,
               task,
               log: (m) => say(`search: ${m}`),
             }),
