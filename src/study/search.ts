@@ -386,6 +386,7 @@ export async function searchedArgs(o: {
     spec: o.spec,
     seed: o.seed,
     log: o.log,
+    grade,
   });
   await mkdir(o.runDir, { recursive: true });
   await writeJsonAtomic(path, r, { indent: 2 });
