@@ -5,6 +5,7 @@
  * and impossible request counts or layer patterns are refused before any model is touched.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,44 @@ test('requests append to one log and keep their checkpoints apart', async () => 
     assert.deepEqual([...new Set(lines.map((l) => l.request))], [1, 2]);
     assert.ok(existsSync(join(dir, 'ck', 'request-1')) && existsSync(join(dir, 'ck', 'request-2')));
     assert.ok(!existsSync(`${logFile}.request-1`), 'per-request parts are merged away');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lethe unlearn refuses impossible requests and bad layer patterns before training anything', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-upfront-'));
+  try {
+    const root = new URL('../..', import.meta.url).pathname;
+    for (const [arg, message] of [
+      ['requests=1000000', /requests=1000000 is more than the \d+ subjects/],
+      ['layers=(', /regular expression/],
+    ] as const) {
+      const t0 = performance.now();
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(root, 'bin', 'lethe.js'),
+          'unlearn',
+          '--task',
+          'synthetic:tiny',
+          '--method',
+          'ga',
+          '--arg',
+          arg,
+          '--out',
+          join(dir, 'out'),
+          '--cache',
+          join(dir, 'cache'),
+        ],
+        { encoding: 'utf8', cwd: root },
+      );
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /internal error/);
+      assert.ok(!existsSync(join(dir, 'cache', 'models')), 'no target was trained');
+      assert.ok(performance.now() - t0 < 30_000);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

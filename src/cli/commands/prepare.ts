@@ -6,7 +6,7 @@ import { TrainRecipeOverrides } from '../../config/train-config.ts';
 import { resolveTask } from '../../data/resolve-task.ts';
 import { prepare } from '../../study/prepare.ts';
 import { runUnlearnJob } from '../../study/unlearn-job.ts';
-import { parseArgStrings } from '../../unlearn/runner.ts';
+import { parseArgStrings, planUnlearn } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
 
 interface CommonFlags {
@@ -72,6 +72,9 @@ export function registerPrepare(program: Command): void {
     async (
       f: CommonFlags & { method: string; out: string; arg?: string[]; model?: string; prepared?: string },
     ) => {
+      const args = parseArgStrings(f.arg ?? []);
+      // The method, its arguments and the request split are checked before any model is trained.
+      planUnlearn(f.method, await resolveTask(f.task, f.dataDir), args);
       const { task, p } = f.model
         ? { task: await resolveTask(f.task, f.dataDir), p: null }
         : await prepared(f);
@@ -80,7 +83,7 @@ export function registerPrepare(program: Command): void {
         task,
         taskSpec: f.task,
         method: f.method,
-        args: parseArgStrings(f.arg ?? []),
+        args,
         seed: f.seed,
         model: f.model ?? p!.target,
         out: resolve(f.out),
