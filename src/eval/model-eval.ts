@@ -13,6 +13,7 @@
  * transform) a text determines its ids.
  */
 import type { CausalLM } from '../models/causal-lm.ts';
+import { scoreInBlocks } from '../text/blocks.ts';
 import { generate } from '../text/generate.ts';
 import type { ScoreRequest } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
@@ -127,19 +128,22 @@ export class ModelEval {
     );
   }
 
-  /** Raw texts scored on every token after the first (+EOS), transform applied. */
+  /**
+   * Raw texts scored on every token after the first (+EOS), transform applied. A text longer than
+   * the context stays whole: score() scores it in blocks (text/blocks.ts), so document metrics
+   * cover every token.
+   */
   textRequests(texts: readonly string[]): ScoreRequest[] {
-    return promptedTextRequests(this.transform, this.tokenizer, texts, { maxLen: this.maxLen }).map((r) =>
-      this.fit(r),
-    );
+    return promptedTextRequests(this.transform, this.tokenizer, texts, { maxLen: this.maxLen });
   }
 
   /** Token sequences scored from `start`; a transform's prefix (of the decoded prompt) goes first. */
   tokenRequests(items: readonly ScoreRequest[]): ScoreRequest[] {
+    // Long sequences stay whole (scored in blocks by score()).
     return items.map((r) => {
-      if (!this.transform) return this.fit(r);
+      if (!this.transform) return r;
       const head = this.prefixIdsFor(r.ids.slice(0, r.start), this.maxLen - r.ids.length);
-      return this.fit({ ids: [...head, ...r.ids], start: head.length + r.start });
+      return { ids: [...head, ...r.ids], start: head.length + r.start };
     });
   }
 
@@ -171,13 +175,16 @@ export class ModelEval {
     if (todo.length > 0) {
       const big = todo.length > 4 * this.options.batchSize;
       if (big) this.log(`scoring ${todo.length} sequences${stats ? ' (with vocabulary statistics)' : ''}`);
-      const done = scoreForEval(this.model, todo, {
-        batchSize: this.options.batchSize,
-        distributionStats: stats,
-        onBatch: (d, n) => {
-          if (big && (d === n || d % (16 * this.options.batchSize) === 0)) this.log(`scored ${d}/${n}`);
-        },
-      });
+      // Sequences longer than the context are scored block by block and joined (text/blocks.ts).
+      const done = scoreInBlocks(todo, this.maxLen, (spans) =>
+        scoreForEval(this.model, spans, {
+          batchSize: this.options.batchSize,
+          distributionStats: stats,
+          onBatch: (d, n) => {
+            if (big && (d === n || d % (16 * this.options.batchSize) === 0)) this.log(`scored ${d}/${n}`);
+          },
+        }),
+      );
       todo.forEach((r, i) => {
         this.scores.set(reqKey(r), done[i]);
         this.forwardTokens += r.ids.length - 1;
@@ -191,7 +198,8 @@ export class ModelEval {
     const todo = requests.filter((r) => !this.norms.has(reqKey(r)));
     if (todo.length > 0) this.log(`gradient norms of ${todo.length} sequences (one backward pass each)`);
     todo.forEach((r, i) => {
-      this.norms.set(reqKey(r), gradNorm(this.model, r));
+      // One backward pass over at most a context: a longer sequence is shortened (with a warning).
+      this.norms.set(reqKey(r), gradNorm(this.model, this.fit(r)));
       this.backwardTokens += r.ids.length - 1;
       if (todo.length >= 32 && (i + 1) % 32 === 0) this.log(`gradient norms ${i + 1}/${todo.length}`);
     });

@@ -21,7 +21,12 @@ const muse = [
   'utility.perplexity',
 ];
 const mia = ['mia.loss', 'mia.zlib', 'mia.minK', 'mia.minKpp', 'mia.reference', 'mia.gradNorm'];
-const pii = ['forget', 'holdout', 'retain'].flatMap((s) => [`pii.zeroShot.${s}`, `pii.fewShot.${s}`]);
+const pii = ['forget', 'holdout', 'retain'].flatMap((s) => [
+  `pii.zeroShot.${s}`,
+  `pii.fewShot.${s}`,
+  `pii.qa.${s}`,
+  `pii.valueAccuracy.${s}`,
+]);
 const privacy = [...mia, 'muse.privleak', ...pii];
 const extraction = ['forget', 'holdout', 'retain'].flatMap((s) => [
   `mem.ma.${s}`,

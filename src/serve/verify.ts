@@ -12,7 +12,7 @@
 import type { Task } from '../data/task.ts';
 import { rocAuc } from '../eval/stats/auc.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { qaExample, qaPrompt, splitExamples, textExample } from '../text/format.ts';
+import { qaExample, qaPrompt, splitExamples } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
@@ -109,10 +109,15 @@ const meanLogProb = (model: CausalLM, ex: Example[]) =>
 /** Forget-vs-holdout membership AUC (LOSS score). */
 export function membershipAuc(model: CausalLM, tok: Tokenizer, task: Task, items: RequestItem[]): number {
   const maxLen = model.maxPositions;
-  const forget = items.map((it) =>
-    'question' in it
-      ? qaExample(tok, it.question, it.answer)
-      : textExample(tok, { id: 'x', text: it.text }, maxLen),
+  // Long texts become context-sized blocks, every token scored (text/blocks.ts), as in training.
+  const forget = splitExamples(
+    tok,
+    {
+      qa: items.flatMap((it, i) => ('question' in it ? [{ id: `q${i}`, ...it }] : [])),
+      text: items.flatMap((it, i) => ('text' in it ? [{ id: `t${i}`, text: it.text }] : [])),
+      tokens: [],
+    },
+    maxLen,
   );
   const holdout = splitExamples(tok, task.splits.holdout, maxLen);
   return rocAuc(meanLogProb(model, forget), meanLogProb(model, holdout));
@@ -132,10 +137,14 @@ export function utilityMetric(
     return mean(meanLogProb(model, ex).map(Math.exp));
   }
   if (name === 'retain.textProb') {
-    const ex = task.splits.retain.text.slice(0, n).map((t) => textExample(tok, t, maxLen));
+    const ex = splitExamples(tok, { qa: [], text: task.splits.retain.text.slice(0, n), tokens: [] }, maxLen);
     return mean(meanLogProb(model, ex).map(Math.exp));
   }
-  const docs = (task.eval.text.utility ?? []).slice(0, n).map((t) => textExample(tok, t, maxLen));
+  const docs = splitExamples(
+    tok,
+    { qa: [], text: (task.eval.text.utility ?? []).slice(0, n), tokens: [] },
+    maxLen,
+  );
   const scores = scoreSequences(model, docs);
   const nll = scores.reduce((s, r) => s + r.nll, 0) / scores.reduce((s, r) => s + r.tokens, 0);
   return Math.exp(-nll);

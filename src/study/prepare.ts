@@ -17,7 +17,7 @@ import { contentHash, requireForgetData, type Task, taskHash } from '../data/ind
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { removeAbandonedPartials, withLock } from '../io/lock.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { buildModel } from '../models/registry.ts';
+import { buildModel, defaultLoraTargets } from '../models/registry.ts';
 import { applyLora, mergeLora } from '../nn/lora.ts';
 import { Rng } from '../tensor/index.ts';
 import { splitExamples } from '../text/format.ts';
@@ -25,12 +25,12 @@ import { loadPretrained, savePretrained } from '../text/pretrained.ts';
 import { activePromptFormat, DEFAULT_QA_TEMPLATE, keepChatTemplate } from '../text/template.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import type { Example } from '../train/batching.ts';
+import { type Example, packedSource } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
 import { LETHE_VERSION, modelHash } from './identity.ts';
 
 /** Bump when a change to lethe alters what prepare produces. */
-export const PREPARE_VERSION = 1;
+export const PREPARE_VERSION = 2;
 const SPECIALS = ['<|endoftext|>', '<|pad|>'];
 
 /** The default recipe: a small GPT-2 that memorises the synthetic benchmark in a few minutes on 2 cores. */
@@ -196,9 +196,7 @@ async function trainOne(
   const { model, tokenizer } = await init();
   const lora = recipe.loraRank
     ? applyLora(model, {
-        targets:
-          recipe.loraTargets ??
-          (model.modelType === 'gpt2' ? 'attn\\.c_attn$' : 'self_attn\\.(q|k|v|o)_proj$'),
+        targets: recipe.loraTargets ?? defaultLoraTargets(model.modelType, 'attention'),
         rank: recipe.loraRank,
         alpha: recipe.loraAlpha,
         dropout: recipe.loraDropout,
@@ -206,7 +204,9 @@ async function trainOne(
       })
     : null;
   const only = recipe.trainOnly ? new RegExp(recipe.trainOnly) : null;
-  const r = await train(model, examples, {
+  // Packed rows (train/batching.ts): answers learned behind any prefix, not only at position 0.
+  const packed = packedSource(examples, recipe.batchSize, recipe.context, seed, model.vocabSize);
+  const r = await train(model, packed, {
     trainable: lora ? lora.trainable : only ? (n: string) => only.test(n) : undefined,
     epochs: recipe.steps === undefined ? recipe.epochs : undefined,
     steps: recipe.steps,

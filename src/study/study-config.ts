@@ -17,6 +17,7 @@ import { suiteMetrics } from '../eval/suites.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { resolveArgs } from '../unlearn/runner.ts';
 import { DEFAULT_PREPARE_RECIPE } from './prepare.ts';
+import { type SearchSpec, SearchSpecSchema } from './search.ts';
 
 const MethodEntry = z.strictObject({
   method: z.string(),
@@ -26,6 +27,8 @@ const MethodEntry = z.strictObject({
   grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
   /** Shown in the report instead of the generated label. */
   label: z.string().optional(),
+  /** Tune the arguments without the oracle (src/study/search.ts); the selected setting is one run. */
+  search: SearchSpecSchema.optional(),
 });
 
 /** A study name is one folder name: no separators, not "." or "..". */
@@ -63,6 +66,8 @@ export interface PlannedRun {
   resolvedArgs: Record<string, unknown>;
   seed: number;
   label: string;
+  /** An oracle-free search that picks this run's arguments before it unlearns. */
+  search?: SearchSpec;
 }
 
 /** Resolve a method's arguments, re-raising a bad one as an error naming the file, method and key. */
@@ -119,7 +124,11 @@ export function planRuns(study: Study, file = 'study'): PlannedRun[] {
       const args = { ...entry.args, ...combo };
       const resolvedArgs = checkArgs(entry.method, args, where, (k) => `grid.${k}`);
       const shown = Object.entries(combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-      const hash = contentHash({ method: entry.method, args: resolvedArgs }, 'run').slice(0, 8);
+      const search = entry.search;
+      const hash = contentHash(
+        { method: entry.method, args: resolvedArgs, ...(search ? { search } : {}) },
+        'run',
+      ).slice(0, 8);
       for (const seed of study.seeds) {
         runs.push({
           id: `${entry.method}-${hash}-s${seed}`,
@@ -127,7 +136,12 @@ export function planRuns(study: Study, file = 'study'): PlannedRun[] {
           args,
           resolvedArgs,
           seed,
-          label: [entry.label ?? entry.method, ...shown].join(' '),
+          label: [
+            entry.label ?? entry.method,
+            ...shown,
+            ...(search ? [`(${search.strategy} search)`] : []),
+          ].join(' '),
+          ...(search ? { search } : {}),
         });
       }
     }

@@ -40,10 +40,12 @@ import { qaPrompt } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
+import { resolveArgs } from '../unlearn/runner.ts';
 import { spawnTied } from './child.ts';
 import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from './identity.ts';
 import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
+import { type SearchSpec, searchedArgs } from './search.ts';
 import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
 import {
   LEADERBOARD,
@@ -428,8 +430,24 @@ async function executeStudy(
       oracle: { info: refs.oracle.info, metrics: refs.oracle.metrics },
       target: { info: refs.target.info, metrics: refs.target.metrics },
     };
-    for (const run of plan.filter((r) => r.seed === seed)) {
-      const runDir = inside(join(dir, 'runs'), run.id, `run ${run.id}`);
+    const searched = async (planned: PlannedRun & { search: SearchSpec }, runDir: string) => {
+      const args = await clock.time('unlearning', () =>
+        searchedArgs({
+          ...planned,
+          spec: planned.search,
+          runDir,
+          targetDir: p.target,
+          oracleDir: p.oracle,
+          task,
+          log: (m) => say(`search: ${m}`),
+        }),
+      );
+      return { ...planned, args, resolvedArgs: resolveArgs(getMethod(planned.method), args) };
+    };
+    for (const planned of plan.filter((r) => r.seed === seed)) {
+      const runDir = inside(join(dir, 'runs'), planned.id, `run ${planned.id}`);
+      // A searched entry runs (and is graded on) the setting its oracle-free search selected.
+      const run = planned.search ? await searched({ ...planned, search: planned.search }, runDir) : planned;
       const modelDir = join(runDir, 'model');
       const resultsPath = join(runDir, 'results.json');
       const key = runKey({

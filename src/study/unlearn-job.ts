@@ -58,6 +58,8 @@ export interface Manifest {
   cores: number;
   trainableParameters: number;
   requests: { steps: number; finalLoss: number; stoppedEarly: boolean }[];
+  /** Forget items of kinds the method does not support, left out (by kind). */
+  leftOut: Partial<Record<'qa' | 'text' | 'tokens', number>>;
   transform: string | null;
   /** Wall time and memory; kept apart from everything else so results compare byte for byte. */
   timings: { seconds: number; peakRssMb: number; requestSeconds: number[] };
@@ -137,6 +139,7 @@ export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
       finalLoss: r.finalLoss,
       stoppedEarly: r.stoppedEarly,
     })),
+    leftOut: result.leftOut,
     transform: result.transform ? 'transform.json' : null,
     timings: {
       seconds: Number(((performance.now() - started) / 1000).toFixed(3)),

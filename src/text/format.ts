@@ -7,6 +7,7 @@
 import type { QaItem, TextItem, TokenItem } from '../data/items.ts';
 import type { Split } from '../data/task.ts';
 import type { Example } from '../train/batching.ts';
+import { spanBlocks } from './blocks.ts';
 import { formatQaAnswer, formatQaPrompt } from './template.ts';
 import type { Tokenizer } from './tokenizer/tokenizer.ts';
 
@@ -21,23 +22,48 @@ export function qaExample(tok: Tokenizer, question: string, answer: string, with
   return { ids: [...prompt, ...ans, ...eos], start: prompt.length };
 }
 
-export function textExample(tok: Tokenizer, item: TextItem, maxLen: number): Example {
+/** A document scored on every token after the first (+EOS); split into blocks by splitExamples. */
+export function textExample(tok: Tokenizer, item: TextItem): Example {
   const eos = tok.eosId !== undefined ? [tok.eosId] : [];
-  return { ids: [...tok.encode(item.text, { addSpecialTokens: true }), ...eos].slice(0, maxLen), start: 1 };
+  return { ids: [...tok.encode(item.text, { addSpecialTokens: true }), ...eos], start: 1 };
 }
 
-export const tokenExample = (item: TokenItem, maxLen: number): Example => ({
-  ids: item.tokens.slice(0, maxLen),
-  start: 1,
-});
+export const tokenExample = (item: TokenItem): Example => ({ ids: item.tokens, start: 1 });
 
-/** Every item of a split as a training example (QA, then text, then tokens), cut to maxLen tokens. */
-export function splitExamples(tok: Tokenizer, split: Split, maxLen: number): Example[] {
-  return [
-    ...split.qa.map((q: QaItem) => qaExample(tok, q.question, q.answer)),
-    ...split.text.map((t) => textExample(tok, t, maxLen)),
-    ...split.tokens.map((t) => tokenExample(t, maxLen)),
-  ].map((e) =>
-    e.ids.length > maxLen ? { ids: e.ids.slice(0, maxLen), start: Math.min(e.start, maxLen - 1) } : e,
-  );
+export interface SplitExampleOptions {
+  /** Block stride for documents longer than maxLen (default half of maxLen; see text/blocks.ts). */
+  stride?: number;
+  /** Where a warning about a shortened QA example goes (default stderr). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Every item of a split as training examples (QA, then text, then tokens). Texts and token
+ * sequences longer than maxLen become context-sized overlapping blocks (every token trained on,
+ * see text/blocks.ts); a QA example longer than maxLen keeps its end, with a warning saying how
+ * many tokens were cut.
+ */
+export function splitExamples(
+  tok: Tokenizer,
+  split: Split,
+  maxLen: number,
+  opts: SplitExampleOptions = {},
+): Example[] {
+  let cutItems = 0;
+  let cutTokens = 0;
+  const qa = split.qa.map((q: QaItem) => {
+    const e = qaExample(tok, q.question, q.answer);
+    if (e.ids.length <= maxLen) return e;
+    cutItems++;
+    cutTokens += e.ids.length - maxLen;
+    const drop = e.ids.length - maxLen;
+    return { ids: e.ids.slice(drop), start: Math.max(1, e.start - drop) };
+  });
+  if (cutItems > 0) {
+    (opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
+      `${cutItems} QA example(s) longer than the context (${maxLen} tokens) lost ${cutTokens} token(s) from the front of their prompts`,
+    );
+  }
+  const docs = [...split.text.map((t) => textExample(tok, t)), ...split.tokens.map(tokenExample)];
+  return [...qa, ...docs.flatMap((d) => spanBlocks(d, maxLen, opts.stride))];
 }

@@ -7,10 +7,14 @@
  * Arguments are one flat map: the shared training arguments below plus the method's own; unknown
  * keys are errors naming the method's valid keys.
  */
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { configIssue } from '../config/load.ts';
 import type { Task } from '../data/task.ts';
 import { ConfigError, DataError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { cloneModel, defaultLoraTargets } from '../models/registry.ts';
 import { applyLora, mergeLora } from '../nn/lora.ts';
@@ -19,12 +23,23 @@ import { qaExample, splitExamples } from '../text/format.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import type { Example } from '../train/batching.ts';
-import { memorisationAccuracy } from '../train/memorisation.ts';
 import { type StepLog, type TrainResult, train } from '../train/trainer.ts';
 import { unlearnSource } from './batches.ts';
+import { measureMemorisation, reachedHoldout } from './early-stop.ts';
 import { getMethod } from './registry.ts';
 import { saliencyMasks } from './saliency.ts';
-import type { InputTransform, MethodContext, UnlearnMethod } from './types.ts';
+import type { InputTransform, ItemPart, MethodContext, UnlearnMethod } from './types.ts';
+
+/** True when `source` compiles as a JavaScript regular expression. */
+const isRegex = (source: string): boolean => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const regexArg = () => z.string().refine(isRegex, { message: 'not a valid regular expression' });
 
 /** Arguments every gradient method accepts (documented defaults). */
 export const TrainingArgs = z.object({
@@ -42,15 +57,23 @@ export const TrainingArgs = z.object({
   /** Share of weights the mask keeps trainable. */
   maskSparsity: z.number().gt(0).max(1).default(0.1),
   /** Train only parameters whose HF name matches this regex. */
-  layers: z.string().optional(),
+  layers: regexArg().optional(),
   /** Train through LoRA adapters of this rank (merged at the end). */
   lora: z.number().int().positive().optional(),
-  loraTargets: z.string().optional(),
+  loraTargets: regexArg().optional(),
   optimizer: z.enum(['adamw', 'sophia']).default('adamw'),
-  /** Stop once memorisation accuracy on forget falls to its holdout level (checked every evalEvery steps). */
+  /**
+   * Stop once memorisation accuracy AND extraction likelihood on forget fall to their holdout
+   * levels (Jang et al.; checked every evalEvery steps, see early-stop.ts).
+   */
   earlyStop: z.boolean().default(false),
+  /** n of the extraction likelihood EL_n used by earlyStop (Jang et al. use 10 on long sequences). */
+  elN: z.number().int().positive().default(5),
   evalEvery: z.number().int().positive().default(5),
-  /** Split the forget set into this many requests applied one after another. */
+  /**
+   * Split the forget set into this many requests applied one after another; items are grouped by
+   * subject (see subjectOf), so one person's QA and biography go in the same request.
+   */
   requests: z.number().int().positive().default(1),
   /** Longest example in tokens (default: the model's context). */
   maxLen: z.number().int().positive().optional(),
@@ -111,6 +134,8 @@ export interface UnlearnResult {
   args: Record<string, unknown>;
   /** Per request: steps taken, final loss, time. */
   requests: { steps: number; finalLoss: number; seconds: number; stoppedEarly: boolean }[];
+  /** Forget items of kinds the method does not support, left out (by kind; empty when none). */
+  leftOut: Partial<Record<ItemPart, number>>;
   trainableParameters: number;
   transform: InputTransform | null;
   seconds: number;
@@ -152,26 +177,21 @@ function buildContext(
     });
   }
   const questions = forgetSplit.qa;
+  // Refusals and random answers exist for questions only: a method that needs them supports QA
+  // alone, so its forget examples are exactly the QA items (left-out kinds are counted upstream).
+  if ((needs.idk || randomCount(method, args) > 0) && forget.length !== questions.length) {
+    throw new ConfigError(
+      `method ${method.name} needs refusal or random answers but its forget set is not all QA`,
+      {
+        hint: "declare supports: ['qa'] on the method",
+      },
+    );
+  }
   const idkAnswers = o.task.idk.length > 0 ? o.task.idk : ["I don't know."];
   const idk: Example[] = needs.idk
-    ? forget.map((_, i) =>
-        i < questions.length
-          ? qaExample(tok, questions[i].question, idkAnswers[i % idkAnswers.length])
-          : forget[i],
-      )
+    ? questions.map((q, i) => qaExample(tok, q.question, idkAnswers[i % idkAnswers.length]))
     : [];
-  // Random answers: answers of other QA items of the task (wrong for this question).
-  const pool = [...o.task.splits.retain.qa, ...forgetSplit.qa].map((q) => q.answer);
-  const rng = new Rng(seed + 7);
-  const random: Example[][] = Array.from({ length: needs.randomAnswers ?? 0 }, () =>
-    forget.map((f, i) => {
-      if (i >= questions.length) return f;
-      let answer = pool[rng.int(0, pool.length)];
-      if (answer === questions[i].answer && pool.length > 1)
-        answer = pool[(pool.indexOf(answer) + 1) % pool.length];
-      return qaExample(tok, questions[i].question, answer);
-    }),
-  );
+  const random = randomAnswerExamples(tok, o.task, questions, randomCount(method, args), seed);
   let refLogp: MethodContext['refLogp'] = null;
   if (needs.referenceLogProbs) {
     // Computed once, before any update: no second model needs to stay in memory.
@@ -203,6 +223,36 @@ function buildContext(
   };
 }
 
+/**
+ * The modules LoRA adapts: those matching `loraTargets` (default: the method's own trainable set
+ * when it declares one, e.g. RMU's MLP down-projections; else attention and MLP input projections)
+ * whose weight the method and `layers=` allow to change. Returned as an exact-name pattern.
+ */
+export function loraTargets(
+  model: CausalLM,
+  method: UnlearnMethod,
+  args: TrainingArgs,
+  selectable: (paramName: string) => boolean,
+): RegExp {
+  const pattern = new RegExp(
+    args.loraTargets ?? (method.trainable ? '.' : defaultLoraTargets(model.modelType, 'attention-mlp')),
+  );
+  const names = model
+    .namedParameters()
+    .map(([n]) => n)
+    .filter((n) => n.endsWith('.weight') && selectable(n))
+    .map((n) => n.slice(0, -'.weight'.length))
+    .filter((m) => pattern.test(m));
+  if (names.length === 0) {
+    throw new ConfigError(`lora: no module is both a LoRA target and trainable by ${method.name}`, {
+      expected: `modules matching ${pattern}${args.layers ? ` and layers=${args.layers}` : ''}`,
+      hint: 'widen loraTargets or layers',
+    });
+  }
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^(?:${names.map(esc).join('|')})$`);
+}
+
 async function runGradient(
   o: UnlearnOptions,
   method: UnlearnMethod,
@@ -216,7 +266,7 @@ async function runGradient(
   const selectable = (n: string) => (method.trainable?.(n, ctx) ?? true) && (!layers || layers.test(n));
   const lora = args.lora
     ? applyLora(model, {
-        targets: args.loraTargets ?? defaultLoraTargets(model.modelType, 'attention-mlp'),
+        targets: loraTargets(model, method, args, selectable),
         rank: args.lora,
         seed: ctx.seed,
       })
@@ -236,7 +286,13 @@ async function runGradient(
           sparsity: args.maskSparsity,
           batchSize: args.batchSize,
         });
-  const holdoutMa = args.earlyStop ? memorisationAccuracy(model, holdout, args.batchSize) : Number.NaN;
+  const el = { n: args.elN, positions: 2, maxNewTokens: 2 * args.elN, maxItems: 32, seed: ctx.seed };
+  const holdoutMem = args.earlyStop ? measureMemorisation(model, holdout, args.batchSize, el) : null;
+  if (holdoutMem && Number.isNaN(holdoutMem.el)) {
+    ctx.log(
+      `earlyStop: no holdout sequence has ${args.elN} scored tokens for EL_${args.elN}; stopping on MA alone`,
+    );
+  }
   const source = unlearnSource(ctx, method.needs ?? {}, args.batchSize);
   try {
     return await train(model, source, {
@@ -257,11 +313,18 @@ async function runGradient(
       curvatureBatch: (b) => b.forget,
       loss: (_m, batch) => method.loss!(ctx, batch),
       evalEvery: args.earlyStop ? args.evalEvery : undefined,
-      evaluate: args.earlyStop
-        ? (m) => ({ forgetMA: memorisationAccuracy(m, ctx.forget, args.batchSize), holdoutMA: holdoutMa })
+      evaluate: holdoutMem
+        ? (m) => {
+            const f = measureMemorisation(m, ctx.forget, args.batchSize, el);
+            return { forgetMA: f.ma, holdoutMA: holdoutMem.ma, forgetEL: f.el, holdoutEL: holdoutMem.el };
+          }
         : undefined,
       onStep: (l: StepLog) =>
-        args.earlyStop && l.forgetMA !== undefined && l.forgetMA <= holdoutMa ? 'stop' : undefined,
+        holdoutMem &&
+        l.forgetMA !== undefined &&
+        reachedHoldout({ ma: l.forgetMA, el: l.forgetEL }, holdoutMem)
+          ? 'stop'
+          : undefined,
       progress: o.progress,
       logFile: o.logFile,
       checkpointDir: o.checkpointDir,
@@ -274,39 +337,188 @@ async function runGradient(
   }
 }
 
-/** Split a forget split into `n` consecutive requests (QA, text and tokens each divided evenly). */
-function requestsOf(split: Task['splits']['forget'], n: number): Task['splits']['forget'][] {
-  const part = <T>(xs: T[], i: number) =>
-    xs.slice(Math.floor((i * xs.length) / n), Math.floor(((i + 1) * xs.length) / n));
-  return Array.from({ length: n }, (_, i) => ({
-    qa: part(split.qa, i),
-    text: part(split.text, i),
-    tokens: part(split.tokens, i),
+const normalAnswer = (a: string) => a.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** How many random-answer variants the method asks for with these arguments. */
+function randomCount(method: UnlearnMethod, args: Record<string, unknown>): number {
+  const r = method.needs?.randomAnswers;
+  return typeof r === 'function' ? r(args) : (r ?? 0);
+}
+
+/**
+ * K variants of the forget questions, each answered with a random answer drawn from the task's
+ * retain QA answers. Forget answers are never in the pool: training toward another forgotten
+ * person's answer would teach forget data, not a wrong label.
+ */
+export function randomAnswerExamples(
+  tok: Tokenizer,
+  task: Task,
+  questions: Task['splits']['forget']['qa'],
+  k: number,
+  seed: number,
+): Example[][] {
+  if (k === 0) return [];
+  const forgotten = new Set(task.splits.forget.qa.map((q) => normalAnswer(q.answer)));
+  const pool = [...new Set(task.splits.retain.qa.map((q) => q.answer))].filter(
+    (a) => !forgotten.has(normalAnswer(a)),
+  );
+  if (pool.length === 0) {
+    throw new DataError('no random answers: the retain QA answers are all forget answers or absent', {
+      where: `task ${task.name}`,
+      hint: 'random-label draws its wrong answers from retain QA items',
+    });
+  }
+  const rng = new Rng(seed + 7);
+  return Array.from({ length: k }, () =>
+    questions.map((q) => qaExample(tok, q.question, pool[rng.int(0, pool.length)])),
+  );
+}
+
+/**
+ * The subject an item is about, from its id: everything up to the end of its first number
+ * ("person-12-bio" and "person-12-email" → "person-12", "passage-3-verbatim" → "passage-3"); an
+ * id without a number is its own subject.
+ */
+export function subjectOf(id: string): string {
+  const m = /^\D*\d+/.exec(id);
+  return m ? m[0] : id;
+}
+
+/** The forget items of the kinds `method` supports, and how many of each other kind were left out. */
+export function supportedForget(
+  method: UnlearnMethod,
+  split: Task['splits']['forget'],
+): { split: Task['splits']['forget']; leftOut: Partial<Record<ItemPart, number>> } {
+  const kinds = new Set<ItemPart>(method.supports ?? ['qa', 'text', 'tokens']);
+  const leftOut: Partial<Record<ItemPart, number>> = {};
+  const kept = { ...split };
+  for (const k of ['qa', 'text', 'tokens'] as const) {
+    if (!kinds.has(k) && split[k].length > 0) {
+      leftOut[k] = split[k].length;
+      kept[k] = [];
+    }
+  }
+  return { split: kept, leftOut };
+}
+
+/**
+ * Split a forget split into `n` requests by subject: subjects (in order of first appearance) are
+ * divided into n consecutive groups, and every item goes with its subject. n above the number of
+ * subjects is an error (a request would be empty).
+ */
+export function requestsOf(split: Task['splits']['forget'], n: number): Task['splits']['forget'][] {
+  const index = new Map<string, number>();
+  for (const item of [...split.qa, ...split.text, ...split.tokens]) {
+    const s = subjectOf(item.id);
+    if (!index.has(s)) index.set(s, index.size);
+  }
+  const S = index.size;
+  if (n > S) {
+    throw new ConfigError(`requests=${n} is more than the ${S} subjects of the forget set`, {
+      expected: `requests between 1 and ${S}`,
+      hint: "items are grouped by subject (one person's QA and biography form one request)",
+    });
+  }
+  const of = (id: string) => Math.floor((index.get(subjectOf(id))! * n) / S);
+  return Array.from({ length: n }, (_, r) => ({
+    qa: split.qa.filter((q) => of(q.id) === r),
+    text: split.text.filter((t) => of(t.id) === r),
+    tokens: split.tokens.filter((t) => of(t.id) === r),
   }));
+}
+
+/**
+ * Everything about a run that can be checked before a model is touched: the method name, its
+ * arguments, the forget items it can use (none left is an error) and the request split.
+ */
+export function planUnlearn(
+  methodName: string,
+  task: Task,
+  raw: Record<string, unknown> = {},
+): {
+  method: UnlearnMethod;
+  args: Record<string, unknown> & TrainingArgs;
+  requests: Task['splits']['forget'][];
+  leftOut: Partial<Record<ItemPart, number>>;
+} {
+  const method = getMethod(methodName);
+  const args = resolveArgs(method, raw);
+  if (args.lora !== undefined && args.mask !== 'none') {
+    throw new ConfigError(`mask=${args.mask} cannot be combined with lora=${args.lora}`, {
+      where: `method ${method.name} arguments`,
+      hint: 'saliency masks select base weights, which LoRA leaves frozen; use one or the other',
+    });
+  }
+  const { split, leftOut } = supportedForget(method, task.splits.forget);
+  if (split.qa.length + split.text.length + split.tokens.length === 0) {
+    const kinds = (method.supports ?? []).join(', ');
+    throw new DataError(`method ${method.name} can use none of the forget items`, {
+      where: `task ${task.name}`,
+      expected: `forget items of kind ${kinds}`,
+      found: Object.entries(leftOut)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', '),
+    });
+  }
+  const requests = method.kind === 'gradient' ? requestsOf(split, args.requests) : [split];
+  return { method, args, requests, leftOut };
+}
+
+/** Rewrite `logFile` as the per-request logs, in order, each line tagged with its request. */
+async function mergeRequestLogs(logFile: string, parts: string[]): Promise<void> {
+  const lines: string[] = [];
+  for (const [r, part] of parts.entries()) {
+    if (!existsSync(part)) continue;
+    for (const line of (await readFile(part, 'utf8')).split('\n')) {
+      if (line.trim() === '') continue;
+      lines.push(JSON.stringify({ request: r + 1, ...(JSON.parse(line) as object) }));
+    }
+  }
+  await writeFileAtomic(logFile, lines.map((l) => `${l}\n`).join(''));
 }
 
 export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
   const started = performance.now();
-  const method = getMethod(o.method);
-  const args = resolveArgs(method, o.args ?? {});
+  const { method, args, requests, leftOut } = planUnlearn(o.method, o.task, o.args ?? {});
   const log = (m: string) => {
     if (o.progress !== false) process.stderr.write(`${method.name}: ${m}\n`);
   };
+  const skipped = Object.entries(leftOut);
+  if (skipped.length > 0) {
+    log(
+      `left out ${skipped.map(([k, n]) => `${n} ${k}`).join(', ')} forget item(s): ` +
+        `${method.name} supports ${(method.supports ?? []).join(', ')} items only`,
+    );
+  }
   const maxLen = args.maxLen ?? o.model.maxPositions;
   const { holdout } = taskExamples(o.tokenizer, o.task, maxLen);
-  const requests =
-    method.kind === 'gradient' ? requestsOf(o.task.splits.forget, args.requests) : [o.task.splits.forget];
   const results: UnlearnResult['requests'] = [];
   let trainableParameters = 0;
   let transform: InputTransform | null = null;
+  const many = requests.length > 1;
+  // Each request trains with its own step count, checkpoint folder and log; the logs are merged
+  // into one file after every request (a request restarting at step 0 must not truncate it).
+  const partLogs = requests.map((_, r) => (o.logFile && many ? `${o.logFile}.request-${r + 1}` : o.logFile));
   for (const [r, split] of requests.entries()) {
     const t0 = performance.now();
     const ctx = buildContext(o, method, args, split, log);
-    if (ctx.forget.length === 0) continue;
     await method.setup?.(ctx);
     if (method.kind === 'gradient') {
-      const label = requests.length > 1 ? `${method.name} request ${r + 1}/${requests.length}` : method.name;
-      const res = await runGradient(o, method, ctx, args, holdout, label);
+      const label = many ? `${method.name} request ${r + 1}/${requests.length}` : method.name;
+      const res = await runGradient(
+        {
+          ...o,
+          logFile: partLogs[r],
+          checkpointDir:
+            o.checkpointDir && many ? join(o.checkpointDir, `request-${r + 1}`) : o.checkpointDir,
+        },
+        method,
+        ctx,
+        args,
+        holdout,
+        label,
+      );
+      if (o.logFile && many) await mergeRequestLogs(o.logFile, partLogs.slice(0, r + 1) as string[]);
       trainableParameters = res.trainableParameters;
       results.push({
         steps: res.steps,
@@ -333,10 +545,12 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
       });
     }
   }
+  if (o.logFile && many) for (const part of partLogs) await rm(part!, { force: true });
   return {
     method: method.name,
     args,
     requests: results,
+    leftOut,
     trainableParameters,
     transform,
     seconds: (performance.now() - started) / 1000,

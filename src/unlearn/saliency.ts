@@ -34,6 +34,34 @@ export interface MaskOptions {
   batchSize: number;
 }
 
+/**
+ * Per-weight saliency scores: |∇ℓ̄_f| (grad) or |θ ⊙ (∇ℓ̄_f − ∇ℓ̄_r)| (wagle), the gradients being
+ * those of the mean NLL summed over consecutive batches of `batchSize` examples.
+ */
+export function saliencyScores(
+  model: CausalLM,
+  forget: readonly Example[],
+  retain: readonly Example[],
+  params: readonly [string, Tensor][],
+  opts: Omit<MaskOptions, 'sparsity'>,
+): Map<string, Float32Array> {
+  const gf = accumulatedGradients(model, forget, params, opts.batchSize);
+  const gr =
+    opts.kind === 'wagle' && retain.length > 0
+      ? accumulatedGradients(model, retain, params, opts.batchSize)
+      : null;
+  const scores = new Map<string, Float32Array>();
+  for (const [n, t] of params) {
+    const g = gf.get(n)!;
+    const r = gr?.get(n);
+    const s = new Float32Array(t.size);
+    for (let i = 0; i < s.length; i++)
+      s[i] = opts.kind === 'grad' ? Math.abs(g[i]) : Math.abs(t.f32[i] * (g[i] - (r ? r[i] : 0)));
+    scores.set(n, s);
+  }
+  return scores;
+}
+
 /** Element masks (1 = may change) keeping the top `sparsity` share of weights by score. */
 export function saliencyMasks(
   model: CausalLM,
@@ -45,22 +73,9 @@ export function saliencyMasks(
   if (!(opts.sparsity > 0 && opts.sparsity <= 1)) {
     throw new ConfigError('maskSparsity must be in (0, 1]', { found: String(opts.sparsity) });
   }
-  const gf = accumulatedGradients(model, forget, params, opts.batchSize);
-  const gr =
-    opts.kind === 'wagle' && retain.length > 0
-      ? accumulatedGradients(model, retain, params, opts.batchSize)
-      : null;
-  const scores = new Map<string, Float32Array>();
+  const scores = saliencyScores(model, forget, retain, params, opts);
   let total = 0;
-  for (const [n, t] of params) {
-    const g = gf.get(n)!;
-    const r = gr?.get(n);
-    const s = new Float32Array(t.size);
-    for (let i = 0; i < s.length; i++)
-      s[i] = opts.kind === 'grad' ? Math.abs(g[i]) : Math.abs(t.f32[i] * (g[i] - (r ? r[i] : 0)));
-    scores.set(n, s);
-    total += s.length;
-  }
+  for (const s of scores.values()) total += s.length;
   // Threshold at the k-th largest score (k = sparsity·total), found on a sorted copy.
   const all = new Float32Array(total);
   let o = 0;

@@ -30,9 +30,12 @@ export interface Needs {
   /** A frozen copy of the model before unlearning (KL terms, RMU). */
   referenceModel?: boolean;
   idk?: boolean;
-  /** Number of random-answer variants per forget example. */
-  randomAnswers?: number;
+  /** Number of random-answer variants per forget example (may depend on the resolved arguments). */
+  randomAnswers?: number | ((args: Record<string, unknown>) => number);
 }
+
+/** The kinds of forget items a method can learn from. */
+export type ItemPart = 'qa' | 'text' | 'tokens';
 
 export interface MethodContext<A = Record<string, unknown>> {
   model: CausalLM;
@@ -81,6 +84,12 @@ export interface UnlearnMethod<A = Record<string, unknown>> {
   /** The method's own arguments with documented defaults (unknown keys are errors). */
   args: z.ZodType<A>;
   needs?: Needs;
+  /**
+   * The forget item kinds the method can use (default: all). Items of other kinds are left out of
+   * its forget set and counted in the result: e.g. idk needs a question to answer with a refusal,
+   * so a biography would otherwise become its own "refusal".
+   */
+  supports?: readonly ItemPart[];
   /** Method-specific defaults for the shared training arguments (e.g. a learning rate that suits it). */
   trainingDefaults?: Record<string, unknown>;
   setup?(ctx: MethodContext<A>): void | Promise<void>;

@@ -16,8 +16,7 @@ import { checkRecipe } from '../../study/study-config.ts';
 import { checkUnlearnOut, runUnlearnJob } from '../../study/unlearn-job.ts';
 import { applyPromptFormat } from '../../text/template.ts';
 import '../../unlearn/methods/index.ts';
-import { getMethod } from '../../unlearn/registry.ts';
-import { parseArgStrings, resolveArgs } from '../../unlearn/runner.ts';
+import { parseArgStrings, planUnlearn } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
 
 interface CommonFlags {
@@ -96,7 +95,8 @@ export function registerPrepare(program: Command): void {
       watchParent();
       // Everything the flags say is checked before any loading or training.
       const args = parseArgStrings(f.arg ?? []);
-      resolveArgs(getMethod(f.method), args);
+      // The method, its arguments and the request split are checked before any model is trained.
+      planUnlearn(f.method, await resolveTask(f.task, f.dataDir), args);
       let recorded: Record<string, unknown> | null = null;
       checkUnlearnOut(resolve(f.out), f.model && resolve(f.model));
       if (f.prepared) {

@@ -1,7 +1,8 @@
 /**
  * One fact rendered as a QA item for the truth ratio: a question and an answer worded by one
  * template each, a paraphrased question and answer worded by *different* templates, and perturbed
- * answers that are the paraphrased answer's template filled with wrong values of the same kind.
+ * answers that are the paraphrased answer's template filled with wrong values of the same kind
+ * (or, with oneWording, the answer's own template and no paraphrased answer).
  * Promises: the paraphrase templates differ from the main ones; every perturbed value differs from
  * the true value and from each other and satisfies the kind's `is`; the same Rng state gives the
  * same item. The fact keeps its value and perturbed values so tests and MCQ sets can use them.
@@ -34,7 +35,18 @@ export interface FactSpec {
   drawWrong?: (rng: Rng) => string;
 }
 
-export function renderFact(rng: Rng, id: string, spec: FactSpec, perturbed: number): Fact {
+/**
+ * `oneWording`: the perturbed answers use the answer's own template and no paraphrased answer is
+ * given — for sets scored by the normalised probability of the answer among the options (world
+ * facts, as TOFU does), where a different wording would favour or penalise the true answer.
+ */
+export function renderFact(
+  rng: Rng,
+  id: string,
+  spec: FactSpec,
+  perturbed: number,
+  opts: { oneWording?: boolean } = {},
+): Fact {
   if (spec.questions.length < 2 || spec.answers.length < 2) {
     throw new Error(`fact ${spec.attribute} needs two question and two answer templates`);
   }
@@ -47,9 +59,10 @@ export function renderFact(rng: Rng, id: string, spec: FactSpec, perturbed: numb
     question: spec.questions[q],
     answer: spec.answers[a](spec.value),
     paraphrasedQuestion: spec.questions[pq],
-    paraphrasedAnswer: spec.answers[pa](spec.value),
+    ...(opts.oneWording ? {} : { paraphrasedAnswer: spec.answers[pa](spec.value) }),
   };
-  if (perturbed > 0) item.perturbedAnswers = wrong.map((w) => spec.answers[pa](w));
+  const optionTemplate = spec.answers[opts.oneWording ? a : pa];
+  if (perturbed > 0) item.perturbedAnswers = wrong.map((w) => optionTemplate(w));
   return {
     item,
     subject: spec.subject,

@@ -7,7 +7,10 @@
  * Roles: the first ⌈forgetFraction·people⌉ people of the pool are forgotten, the rest retained;
  * `holdoutPeople` more are drawn by the same generator and never trained on. The first
  * neighboursPerForget·|forget| retained people are neighbours: each shares an employer and home
- * town, or a surname and birth town, with a forget person, and must survive unlearning.
+ * town, or a surname and birth town, with a forget person, and must survive unlearning. Holdout
+ * people get the same kinds of links to the next neighboursPerForget·|holdout| retained people,
+ * so forget and holdout people are built alike: a model trained on retain alone (the oracle)
+ * cannot tell them apart, and a forget-vs-holdout membership AUC of 0.5 means "never trained".
  *
  * Promises: the same options give a deep-equal Task (and byte-identical files through
  * writeSyntheticTask); each part draws from its own named random stream, so e.g. more passages
@@ -33,7 +36,7 @@ import { IDK } from './words.ts';
 import { drawPlaces, type Place, placeEntry, placeFacts, utilityText } from './world.ts';
 
 /** Bump when a change to the generator or word lists changes the output for a given seed. */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 2;
 
 export type SyntheticSize = 'tiny' | 'demo' | 'small' | 'large';
 
@@ -164,11 +167,15 @@ function resolveParams(options: SyntheticOptions): {
     });
   }
   const forget = forgetCount(params);
-  if (forget * (1 + params.neighboursPerForget) >= params.people) {
-    throw new ConfigError('too few people for the forget set and its neighbours', {
-      expected: `people > ${forget * (1 + params.neighboursPerForget)} (forget ${forget} × (1 + neighboursPerForget))`,
-      found: String(params.people),
-    });
+  const linked = forget + (forget + params.holdoutPeople) * params.neighboursPerForget;
+  if (linked >= params.people) {
+    throw new ConfigError(
+      'too few people for the forget set and the neighbours of forget and holdout people',
+      {
+        expected: `people > ${linked} (forget ${forget} + (forget + holdoutPeople) × neighboursPerForget)`,
+        found: String(params.people),
+      },
+    );
   }
   return { size, seed, params };
 }
@@ -189,6 +196,8 @@ export interface SyntheticWorld {
   holdout: Person[];
   /** The retained people that share attributes with forget people (a prefix of `retain`). */
   neighbours: Person[];
+  /** The retained people linked the same way to holdout people (they follow `neighbours`). */
+  holdoutNeighbours: Person[];
   /** QA facts per person index. */
   facts: Map<number, Fact[]>;
   bios: Map<number, TextItem>;
@@ -209,8 +218,13 @@ export function buildSyntheticWorld(options: SyntheticOptions = {}): SyntheticWo
   const pool = drawPeople(streamFor(seed, 'people'), params.people + params.holdoutPeople);
   const forget = pool.slice(0, nForget);
   const retain = pool.slice(nForget, params.people);
-  const neighbours = retain.slice(0, nForget * params.neighboursPerForget);
+  const holdout = pool.slice(params.people);
+  const nLinks = nForget * params.neighboursPerForget;
+  const neighbours = retain.slice(0, nLinks);
+  const holdoutNeighbours = retain.slice(nLinks, nLinks + holdout.length * params.neighboursPerForget);
   makeNeighbours(streamFor(seed, 'neighbours'), forget, neighbours, pool);
+  if (holdout.length > 0)
+    makeNeighbours(streamFor(seed, 'holdout-neighbours'), holdout, holdoutNeighbours, pool);
   finishPeople(streamFor(seed, 'contacts'), pool);
 
   const factRng = streamFor(seed, 'person-facts');
@@ -237,8 +251,9 @@ export function buildSyntheticWorld(options: SyntheticOptions = {}): SyntheticWo
     params,
     forget,
     retain,
-    holdout: pool.slice(params.people),
+    holdout,
     neighbours,
+    holdoutNeighbours,
     facts,
     bios,
     stories: {
@@ -262,7 +277,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): Task {
 function syntheticTask(w: SyntheticWorld): Task {
   const { size, seed, params, forget, retain, holdout, neighbours } = w;
   const nForget = forget.length;
-  const nNeighbours = neighbours.length;
+  const nNeighbours = neighbours.length + w.holdoutNeighbours.length;
   const factsOf = (people: Person[]): Fact[] => people.flatMap((p) => w.facts.get(p.index)!);
   const biosOf = (people: Person[]): TextItem[] => people.map((p) => w.bios.get(p.index)!);
   const knowmemOf = (list: Story[]): QaItem[] => list.flatMap((s) => items(w.storyFacts.get(s.index)!));

@@ -135,6 +135,7 @@ test('perturbed answers differ from the true answer and are of the same kind', (
     ...w.worldFacts,
   ];
   assert.ok(facts.length > 3000);
+  const world = new Set(w.worldFacts.map((f) => f.item.id));
   for (const f of facts) {
     const kind = KINDS[f.kind];
     assert.ok(kind.is(f.value), `${f.item.id}: true value ${JSON.stringify(f.value)} is not a ${f.kind}`);
@@ -142,25 +143,27 @@ test('perturbed answers differ from the true answer and are of the same kind', (
     assert.equal(new Set([f.value, ...f.perturbedValues]).size, f.perturbedValues.length + 1, f.item.id);
     for (const v of f.perturbedValues)
       assert.ok(kind.is(v), `${f.item.id}: ${JSON.stringify(v)} is not a ${f.kind}`);
-    const { answer, paraphrasedAnswer, paraphrasedQuestion, question, perturbedAnswers } = f.item;
-    assert.ok(paraphrasedAnswer && paraphrasedQuestion && perturbedAnswers);
+    const { answer, paraphrasedQuestion, question, perturbedAnswers } = f.item;
+    // World facts are options in one wording: the perturbed answers use the answer's template
+    // (and there is no paraphrased answer); elsewhere they use the paraphrased answer's.
+    const oneWording = world.has(f.item.id);
+    assert.equal(f.item.paraphrasedAnswer === undefined, oneWording, f.item.id);
+    const paraphrasedAnswer = f.item.paraphrasedAnswer;
+    const template = paraphrasedAnswer ?? answer;
+    assert.ok(paraphrasedQuestion && perturbedAnswers);
     assert.notEqual(paraphrasedAnswer, answer);
     assert.notEqual(paraphrasedQuestion, question);
     // Compared in lower case: a value that opens a sentence is capitalised ("An old woman ...").
     const lower = (x: string): string => x.toLowerCase();
     const value = lower(f.value);
-    assert.ok(lower(answer).includes(value) && lower(paraphrasedAnswer).includes(value), f.item.id);
+    assert.ok(lower(answer).includes(value) && lower(template).includes(value), f.item.id);
     assert.equal(new Set(perturbedAnswers).size, perturbedAnswers.length);
     perturbedAnswers.forEach((p, i) => {
       assert.ok(p !== answer && p !== paraphrasedAnswer, `${f.item.id}: perturbed equals the truth`);
-      // Same template as the paraphrase, with the wrong value in place of the true one (the
-      // article before it may change: "a chemist" / "an actuary").
+      // Same template as the paraphrase (world facts: the answer), with the wrong value in place
+      // of the true one (the article before it may change: "a chemist" / "an actuary").
       const norm = (x: string): string => lower(x).replace(/\ban\b/g, 'a');
-      assert.equal(
-        norm(p),
-        norm(lower(paraphrasedAnswer).replace(value, lower(f.perturbedValues[i]))),
-        f.item.id,
-      );
+      assert.equal(norm(p), norm(lower(template).replace(value, lower(f.perturbedValues[i]))), f.item.id);
       assert.ok(lower(p).includes(lower(f.perturbedValues[i])), f.item.id);
     });
   }
@@ -188,6 +191,24 @@ test('neighbours share an employer and home town, or a surname and birth town, w
     task.splits.retain.qa.filter((q) => neighbourIds.has(q.id)).length === neighbourIds.size,
     'neighbours are retained',
   );
+});
+
+test('forget and holdout people are built alike: the same kinds of links to retained people', () => {
+  for (const seed of [0, 1, 2]) {
+    const w = buildSyntheticWorld({ size: 'demo', seed });
+    const retained = w.retain;
+    // Per person: how many retained people share (employer, home town) and (surname, birth town).
+    const links = (p: (typeof w.forget)[number]) => [
+      retained.filter((r) => r.employer === p.employer && r.homeTown === p.homeTown).length,
+      retained.filter((r) => r.last === p.last && r.birthTown === p.birthTown).length,
+    ];
+    const profile = (people: typeof w.forget) => {
+      const counts = people.map(links);
+      return [0, 1].map((k) => counts.filter((c) => c[k] > 0).length / people.length);
+    };
+    assert.deepEqual(profile(w.holdout), profile(w.forget), `seed ${seed}: share of people with each link`);
+    assert.equal(w.holdoutNeighbours.length, w.holdout.length * SYNTHETIC_SIZES.demo.neighboursPerForget);
+  }
 });
 
 test('VerbMem items rebuild their passage; MCQ answers point at the truth; PII is stated in the bios', () => {

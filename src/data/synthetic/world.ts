@@ -50,6 +50,10 @@ function called(p: Place): string {
   return `the ${p.kind} of ${p.name}`;
 }
 
+// World facts are scored like TOFU's world facts: the answer's probability among its options,
+// so the true and perturbed options share one wording.
+const ONE_WORDING = { oneWording: true };
+
 export function placeFacts(rng: Rng, p: Place, perturbed: number): Fact[] {
   const c = called(p);
   const C = capitalise(c);
@@ -76,6 +80,7 @@ export function placeFacts(rng: Rng, p: Place, perturbed: number): Fact[] {
         ],
       },
       perturbed,
+      ONE_WORDING,
     ),
     renderFact(
       rng,
@@ -89,6 +94,7 @@ export function placeFacts(rng: Rng, p: Place, perturbed: number): Fact[] {
         answers: [(v) => `The River ${v} flows through ${c}.`, (v) => `${C} is crossed by the River ${v}.`],
       },
       perturbed,
+      ONE_WORDING,
     ),
     renderFact(
       rng,
@@ -105,6 +111,7 @@ export function placeFacts(rng: Rng, p: Place, perturbed: number): Fact[] {
         ],
       },
       perturbed,
+      ONE_WORDING,
     ),
     renderFact(
       rng,
@@ -118,6 +125,7 @@ export function placeFacts(rng: Rng, p: Place, perturbed: number): Fact[] {
         answers: [(v) => `${C} was founded in ${v}.`, (v) => `The founding of ${c} dates to ${v}.`],
       },
       perturbed,
+      ONE_WORDING,
     ),
   ];
 }

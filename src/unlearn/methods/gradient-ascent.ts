@@ -83,11 +83,13 @@ export const randomLabel: UnlearnMethod<{
     randomWeight: z.number().default(1),
     normalWeight: z.number().default(1),
   }),
-  needs: { retain: true, referenceModel: true, randomAnswers: 5 },
+  needs: { retain: true, referenceModel: true, randomAnswers: (args) => args.k as number },
+  // A random answer needs a question: a biography has none (it would become its own "answer").
+  supports: ['qa'],
   loss(ctx, b) {
     const a = ctx.args;
     const f = meanNll(ctx.model, b.forget);
-    const rand = b.random.slice(0, a.k).map((r) => meanNll(ctx.model, r));
+    const rand = b.random.map((r) => meanNll(ctx.model, r));
     const randMean = affine(
       rand.reduce((x, y) => add(x, y)),
       1 / rand.length,

@@ -129,6 +129,7 @@ export const icul: UnlearnMethod<IculArgs> = {
     'In-context unlearning: each query is preceded by the forget example it asks about with a wrong label, then s−1 correctly labelled retain examples; no weight changes.',
   paper: 'Pawelczyk et al. 2023, arXiv:2310.07579',
   kind: 'input',
+  supports: ['qa'],
   args: z.object({
     /** s: context examples per query (one flipped forget example + s − 1 correct ones). */
     shots: z.number().int().positive().default(4),

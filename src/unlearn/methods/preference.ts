@@ -12,6 +12,8 @@ export const idk: UnlearnMethod<{ alpha: number }> = {
   kind: 'gradient',
   args: z.object({ alpha: z.number().default(1) }),
   needs: { idk: true, retain: true },
+  // A refusal answers a question; non-QA forget text would be trained toward itself.
+  supports: ['qa'],
   loss(ctx, b) {
     const f = meanNll(ctx.model, b.idk!);
     const r = meanNll(ctx.model, b.retain!);
@@ -27,6 +29,8 @@ export const dpo: UnlearnMethod<{ beta: number; alpha: number }> = {
   kind: 'gradient',
   args: z.object({ beta: z.number().positive().default(0.1), alpha: z.number().default(1) }),
   needs: { idk: true, retain: true, referenceLogProbs: true },
+  // Without a question the preferred and rejected sequences coincide and the margin is 0.
+  supports: ['qa'],
   loss(ctx, b) {
     const w = sequenceNll(ctx.model, b.idk!).nll;
     const l = sequenceNll(ctx.model, b.forget).nll;
