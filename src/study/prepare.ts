@@ -205,7 +205,9 @@ async function trainOne(
     : null;
   const only = recipe.trainOnly ? new RegExp(recipe.trainOnly) : null;
   // Packed rows (train/batching.ts): answers learned behind any prefix, not only at position 0.
-  const packed = packedSource(examples, recipe.batchSize, recipe.context, seed, model.vocabSize);
+  // Rows as long as the context, or the base model's positions when it has fewer.
+  const rowLength = Math.min(recipe.context, model.maxPositions);
+  const packed = packedSource(examples, recipe.batchSize, rowLength, seed, model.vocabSize);
   const r = await train(model, packed, {
     trainable: lora ? lora.trainable : only ? (n: string) => only.test(n) : undefined,
     epochs: recipe.steps === undefined ? recipe.epochs : undefined,
