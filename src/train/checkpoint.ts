@@ -34,6 +34,8 @@ export interface LoopState {
   /** The loss of the last step before this checkpoint (so a run resumed at its end can report it). */
   loss: number | null;
   evalLoss: number | null;
+  /** Tokens trained on up to this checkpoint, so a resumed run reports the whole run's count. */
+  tokens?: number;
   fingerprint: Fingerprint;
 }
 
@@ -182,6 +184,7 @@ export async function loadCheckpoint(
       seed: state.seed,
       loss: state.loss ?? null,
       evalLoss: state.evalLoss ?? null,
+      ...(state.tokens === undefined ? {} : { tokens: state.tokens }),
       fingerprint: state.fingerprint,
     };
   }

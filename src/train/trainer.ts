@@ -318,6 +318,7 @@ export async function train<B extends { tokens: number } = Batch>(
   let step = 0;
   let finalLoss = Number.NaN;
   let evalLoss: number | null = null;
+  let tokensSeen = 0;
   const store: CheckpointStore | null = opts.checkpointDir ? { dir: opts.checkpointDir } : null;
   const fingerprint = store ? runFingerprint(opts, resolved, arrayData, batchesPerEpoch, selected) : {};
   if (store && opts.resume) {
@@ -340,12 +341,12 @@ export async function train<B extends { tokens: number } = Batch>(
       step = restored.step;
       finalLoss = restored.loss ?? Number.NaN;
       evalLoss = restored.evalLoss;
+      tokensSeen = restored.tokens ?? 0;
     }
   }
   const log = opts.logFile ? await MetricLog.open(opts.logFile, step) : null;
   const progress = new Progress(opts.label ?? 'train', steps, opts.progress ?? true);
   const started = performance.now();
-  let tokensSeen = 0;
   let stoppedEarly = false;
   const microBatch = (k: number): B => source.batch(Math.floor(k / batchesPerEpoch), k % batchesPerEpoch);
   let best: { value: number; step: number; params: Float32Array[] } | null = null;
@@ -436,7 +437,14 @@ export async function train<B extends { tokens: number } = Batch>(
       await log?.append(entry);
       progress.update(step, entry);
       if (store && opts.checkpointEvery && (step % opts.checkpointEvery === 0 || step === steps)) {
-        await saveCheckpoint(store, model, optimizer, { step, seed, loss: finalLoss, evalLoss, fingerprint });
+        await saveCheckpoint(store, model, optimizer, {
+          step,
+          seed,
+          loss: finalLoss,
+          evalLoss,
+          tokens: tokensSeen,
+          fingerprint,
+        });
       }
       if (opts.onStep?.(entry) === 'stop') {
         stoppedEarly = true;
