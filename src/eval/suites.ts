@@ -26,6 +26,10 @@ const pii = ['forget', 'holdout', 'retain'].flatMap((s) => [
   `pii.fewShot.${s}`,
   `pii.qa.${s}`,
   `pii.valueAccuracy.${s}`,
+  // DecodingTrust's e-mail grading of enron-pii's zero-shot and k-shot sets (skipped elsewhere).
+  `pii.enron.zeroShot.${s}`,
+  `pii.enron.kShot.${s}`,
+  `pii.enron.kShotOtherDomain.${s}`,
 ]);
 const privacy = [...mia, 'muse.privleak', ...pii];
 const extraction = ['forget', 'holdout', 'retain'].flatMap((s) => [
