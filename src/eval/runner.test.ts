@@ -16,6 +16,7 @@ import { cloneModel } from '../models/registry.ts';
 import { transformFromJson } from '../unlearn/prompted.ts';
 import { unlearn } from '../unlearn/runner.ts';
 import '../unlearn/methods/index.ts';
+import { evalWorld } from '../../test/helpers/eval-world.ts';
 import { getMetric, metricNames } from './metrics/index.ts';
 import { ModelEval } from './model-eval.ts';
 import { defaultEvalOptions } from './options.ts';
@@ -24,7 +25,6 @@ import { registerRobustnessCheck } from './robustness-hook.ts';
 import { runMetric } from './run-metric.ts';
 import { evaluate } from './runner.ts';
 import { SUITE_NAMES, suiteMetrics } from './suites.ts';
-import { evalWorld } from './test-fixture.ts';
 import { NO_ORACLE } from './types.ts';
 
 async function world() {
