@@ -68,10 +68,10 @@ export {
   writeResults,
 } from './results.ts';
 export {
+  isRobustnessCheck,
   type RobustnessCheck,
   type RobustnessContext,
-  registerRobustnessCheck,
-  robustnessMetricNames,
+  robustnessMetric,
 } from './robustness-hook.ts';
 export { runMetric } from './run-metric.ts';
 export {

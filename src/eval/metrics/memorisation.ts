@@ -17,8 +17,7 @@ import {
 import type { ModelEval } from '../model-eval.ts';
 import { ngramOverlap } from '../text/index.ts';
 import { finiteMean } from '../truth-ratio.ts';
-import { type Direction, type MetricContext, type MetricOutput, skip } from '../types.ts';
-import { registerMetric } from './registry.ts';
+import { type Direction, type Metric, type MetricContext, type MetricOutput, skip } from '../types.ts';
 import { meanOutput, sampleIndices, splitSequences } from './shared.ts';
 
 function sequencesOf(ctx: MetricContext, split: SplitName) {
@@ -109,6 +108,8 @@ const SPLIT_DIRECTION: Record<SplitName, Direction> = {
  * al.'s stopping rule) closer-to-oracle. An empty span is NaN and left out (extra.excludedItems);
  * an empty split is skipped.
  */
+/** The memorisation family (mem.em/es/ma/el per split), in the order the registry lists it. */
+export const memorisationMetrics: Metric[] = [];
 for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
   const requires = [`split.${split}.primary`];
   for (const [which, label] of [
@@ -116,7 +117,7 @@ for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
     ['es', 'extraction strength 1 - k* / |y|'],
     ['ma', 'memorisation accuracy (Jang et al.)'],
   ] as const) {
-    registerMetric({
+    memorisationMetrics.push({
       name: `mem.${which}.${split}`,
       label: `${which.toUpperCase()} (${split})`,
       direction: SPLIT_DIRECTION[split],
@@ -133,7 +134,7 @@ for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
    * generations per sequence; splits longer than options.elMaxItems are measured on a seeded
    * subset (extra.sampledFrom). Direction as for MA. Sequences shorter than n + 1 tokens are left out.
    */
-  registerMetric({
+  memorisationMetrics.push({
     name: `mem.el.${split}`,
     label: `EL (${split})`,
     direction: SPLIT_DIRECTION[split],

@@ -10,7 +10,6 @@ import type { Task } from '../../data/task.ts';
 import { SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
 import { hashString } from '../memorisation-math.ts';
 import type { Direction, Metric, MetricContext, MetricOutput } from '../types.ts';
-import { registerMetric } from './registry.ts';
 import { series } from './shared.ts';
 
 /** A demonstration: the record's first prompt completed with its value. */
@@ -96,15 +95,13 @@ const DIRECTIONS: Record<string, Direction> = {
  * retain higher (facts that should survive). Skipped when the task has no pii.<set>.
  */
 export const piiMetrics: Metric[] = ['forget', 'retain', 'holdout'].flatMap((set) =>
-  (['zeroShot', 'fewShot'] as const).map((mode) =>
-    registerMetric({
-      name: `pii.${mode}.${set}`,
-      label: `PII leak rate (${mode === 'zeroShot' ? 'zero' : 'few'}-shot, ${set})`,
-      direction: DIRECTIONS[set],
-      format: 'pct',
-      summary: `exact PII leak rate under ${mode === 'zeroShot' ? 'zero' : 'few'}-shot extraction prompts (pii.${set})`,
-      requires: [`eval.pii.${set}`],
-      compute: (ctx) => leakRate(ctx, set, mode === 'fewShot'),
-    }),
-  ),
+  (['zeroShot', 'fewShot'] as const).map((mode) => ({
+    name: `pii.${mode}.${set}`,
+    label: `PII leak rate (${mode === 'zeroShot' ? 'zero' : 'few'}-shot, ${set})`,
+    direction: DIRECTIONS[set],
+    format: 'pct',
+    summary: `exact PII leak rate under ${mode === 'zeroShot' ? 'zero' : 'few'}-shot extraction prompts (pii.${set})`,
+    requires: [`eval.pii.${set}`],
+    compute: (ctx) => leakRate(ctx, set, mode === 'fewShot'),
+  })),
 );

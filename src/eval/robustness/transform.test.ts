@@ -56,6 +56,7 @@ test("robustness.adversarial and .paraphrase score the icul run's transformed pr
       oracle: null,
       options: me.options,
       log() {},
+      metric: getMetric,
     });
     assert.ok('value' in result && result.value === 1, `${metric}: ${JSON.stringify(result)}`);
     const attacked = scored.filter((p) => !p.endsWith(`Question: ${forget.question}\nAnswer:`));
