@@ -30,13 +30,6 @@ export {
   UnlearnManifestSchema,
   unlearnTokens,
 } from './manifest.ts';
-export {
-  elPositions,
-  exactMemorisation,
-  extractionStrength,
-  hashString,
-  memorisationAccuracy,
-} from './memorisation-math.ts';
 export * from './metrics/index.ts';
 export {
   lossScore,
@@ -83,6 +76,7 @@ export {
   runEval,
 } from './runner.ts';
 export { gradNorm, logProbMoments, type Scored, scoreForEval } from './scoring.ts';
+export { hashString } from './string-hash.ts';
 export { SUITE_NAMES, suiteMetrics } from './suites.ts';
 export {
   finiteMean,

@@ -15,7 +15,14 @@ export {
 export { closenessGapLeft, derivedMetrics, relearnRecovery } from './derived.ts';
 export { efficiencyMetrics, flops, peakMemory, seconds, trainable } from './efficiency.ts';
 export { mcqMetrics } from './mcq.ts';
-export { extractionLikelihoods, memorisationMetrics } from './memorisation.ts';
+export {
+  elPositions,
+  exactMemorisation,
+  extractionLikelihoods,
+  extractionStrength,
+  memorisationAccuracy,
+  memorisationMetrics,
+} from './memorisation.ts';
 export { attackAuc, type MiaAttack, miaMetrics, miaScores } from './mia.ts';
 export {
   knowmemForget,

@@ -8,7 +8,7 @@
 import type { PiiRecord } from '../../data/items.ts';
 import type { Task } from '../../data/task.ts';
 import { SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
-import { hashString } from '../memorisation-math.ts';
+import { hashString } from '../string-hash.ts';
 import type { Direction, Metric, MetricContext, MetricOutput } from '../types.ts';
 import { series } from './shared.ts';
 
