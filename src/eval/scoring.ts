@@ -9,7 +9,7 @@
  * argmax ties go to the lowest token id, as in greedy generation.
  */
 import type { CausalLM } from '../models/causal-lm.ts';
-import { crossEntropy, noGrad, Tensor, valueAndGrad } from '../tensor/index.ts';
+import { crossEntropy, IGNORE_INDEX, noGrad, Tensor, valueAndGrad } from '../tensor/index.ts';
 import { logProbMoments, type ScoreRequest } from '../text/score.ts';
 
 export interface Scored {
@@ -59,7 +59,7 @@ export function scoreForEval(
       }
       const B = batch.length;
       const inputs = new Int32Array(B * T);
-      const targets = new Int32Array(B * T).fill(-100);
+      const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
       batch.forEach((i, b) => {
         const { ids, start } = requests[i];
         for (let t = 0; t < T; t++) {
@@ -104,7 +104,7 @@ export function gradNorm(model: CausalLM, request: ScoreRequest): number {
   const T = ids.length - 1;
   if (T < 1 || start >= ids.length) return Number.NaN;
   const inputs = new Int32Array(T);
-  const targets = new Int32Array(T).fill(-100);
+  const targets = new Int32Array(T).fill(IGNORE_INDEX);
   for (let t = 0; t < T; t++) {
     inputs[t] = ids[t];
     if (t + 1 >= start) targets[t] = ids[t + 1];

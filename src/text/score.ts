@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { crossEntropy, noGrad, Tensor } from '../tensor/index.ts';
+import { crossEntropy, IGNORE_INDEX, noGrad, Tensor } from '../tensor/index.ts';
 
 export interface ScoreRequest {
   ids: readonly number[];
@@ -89,7 +89,7 @@ export function scoreSequences(
       }
       const B = batch.length;
       const inputs = new Int32Array(B * T);
-      const targets = new Int32Array(B * T).fill(-100);
+      const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
       batch.forEach((i, b) => {
         const { ids, start } = requests[i];
         for (let t = 0; t < T; t++) {

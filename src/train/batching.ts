@@ -6,9 +6,10 @@
  * a resumed run sees exactly the batches an uninterrupted one would.
  */
 import { DataError } from '../errors.ts';
-import { Rng, Tensor } from '../tensor/index.ts';
+import { IGNORE_INDEX, Rng, Tensor } from '../tensor/index.ts';
 
-export const IGNORE_INDEX = -100;
+// Re-exported for the modules that import it from here (src/unlearn); defined in src/tensor.
+export { IGNORE_INDEX };
 
 export interface Example {
   ids: readonly number[];
