@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeLines } from '../../test/helpers/data-files.ts';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { toRequest } from '../cli/commands/score.ts';
 import { DataError } from '../errors.ts';
 import { readJsonl } from '../io/jsonl.ts';
@@ -13,7 +16,6 @@ import { qaExample } from '../text/format.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { openTrainingData } from '../train/text-data.ts';
 import { exampleLineSchema } from './example-lines.ts';
-import { rejectsWith, withTempDir, writeLines } from './test-helpers.ts';
 
 const schema = exampleLineSchema(['text', 'prompt', 'question']);
 

@@ -8,11 +8,14 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { npyUint16 } from '../../test/helpers/data-files.ts';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { EXTRACTION_DIR, skipUnless } from '../../test/helpers/shared-datasets.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { readNpy } from '../io/npy.ts';
 import { chooseExtractionRows, EXTRACTION_MAX_FORGET, loadExtraction } from './extraction.ts';
 import { taskHash } from './task.ts';
-import { EXTRACTION_DIR, npyUint16, rejectsWith, skipUnless, withTempDir } from './test-helpers.ts';
 
 const disjoint = (a: number[], b: number[]): boolean => a.every((x) => !b.includes(x));
 

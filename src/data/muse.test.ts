@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeLines } from '../../test/helpers/data-files.ts';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { answerLetter, readMcq } from './mcq.ts';
 import { loadMuse } from './muse.ts';
-import { rejectsWith, withTempDir, writeLines } from './test-helpers.ts';
 
 async function writeMuseFolder(dir: string): Promise<void> {
   await writeLines(join(dir, 'forget.jsonl'), [

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { ConfigError } from '../errors.ts';
 import {
   writeEnronRelease,
@@ -17,7 +19,6 @@ import {
 } from './release-fixtures.ts';
 import { resolveTask } from './resolve-task.ts';
 import { requireForgetData, taskCounts, taskWarnings } from './task.ts';
-import { rejectsWith, withTempDir } from './test-helpers.ts';
 
 test('tofu:DIR reads the released files (JSON Lines named .json) with perturbations and eval sets', async () => {
   await withTempDir(async (dir) => {

@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { writeLines } from '../../test/helpers/data-files.ts';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { writeTofuRelease } from './release-fixtures.ts';
 import { absoluteTaskSpec, defaultDataDir, resolveTask } from './resolve-task.ts';
-import { rejectsWith, withTempDir, writeLines } from './test-helpers.ts';
 
 test('data folder: --data-dir, then LETHE_DATA_DIR, then ../shared/datasets inside the checkout', () => {
   assert.equal(defaultDataDir('rel/x', { LETHE_DATA_DIR: '/env' }), resolve('rel/x'));

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeLines } from '../../test/helpers/data-files.ts';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { canonicalJson, contentHash } from './hash.ts';
 import {
@@ -19,7 +22,6 @@ import {
   validateTask,
   writeTask,
 } from './task.ts';
-import { rejectsWith, withTempDir, writeLines } from './test-helpers.ts';
 
 const QA = [
   {

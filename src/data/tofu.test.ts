@@ -7,9 +7,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeLines } from '../../test/helpers/data-files.ts';
+import { rejectsWith } from '../../test/helpers/rejects-with.ts';
+import { skipUnless, TOFU_DIR } from '../../test/helpers/shared-datasets.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { taskHash } from './task.ts';
-import { rejectsWith, skipUnless, TOFU_DIR, withTempDir, writeLines } from './test-helpers.ts';
 import { loadTofu, type TofuSplit } from './tofu.ts';
 
 const skip = skipUnless(join(TOFU_DIR, 'forget01.jsonl'));

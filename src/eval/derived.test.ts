@@ -22,6 +22,7 @@ function ctxOver(role: ModelRole, stored: Record<string, Partial<Record<ModelRol
     model: {},
     results: (name: string, r: ModelRole) => stored[name]?.[r],
     names: Object.keys(stored),
+    metric: getMetric,
     log() {},
   } as unknown as MetricContext;
 }

@@ -13,7 +13,7 @@ import {
   exactMemorisation,
   extractionStrength,
   memorisationAccuracy,
-} from './memorisation-math.ts';
+} from './metrics/memorisation.ts';
 import {
   lossScore,
   minKPlusPlusScore,

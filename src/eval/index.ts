@@ -30,13 +30,6 @@ export {
   UnlearnManifestSchema,
   unlearnTokens,
 } from './manifest.ts';
-export {
-  elPositions,
-  exactMemorisation,
-  extractionStrength,
-  hashString,
-  memorisationAccuracy,
-} from './memorisation-math.ts';
 export * from './metrics/index.ts';
 export {
   lossScore,
@@ -68,10 +61,10 @@ export {
   writeResults,
 } from './results.ts';
 export {
+  isRobustnessCheck,
   type RobustnessCheck,
   type RobustnessContext,
-  registerRobustnessCheck,
-  robustnessMetricNames,
+  robustnessMetric,
 } from './robustness-hook.ts';
 export { runMetric } from './run-metric.ts';
 export {
@@ -83,6 +76,7 @@ export {
   runEval,
 } from './runner.ts';
 export { gradNorm, logProbMoments, type Scored, scoreForEval } from './scoring.ts';
+export { hashString } from './string-hash.ts';
 export { SUITE_NAMES, suiteMetrics } from './suites.ts';
 export {
   finiteMean,

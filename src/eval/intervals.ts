@@ -12,8 +12,8 @@
  * per-item values are left out, as the means they belong to leave them out.
  */
 import { Rng } from '../tensor/index.ts';
-import { hashString } from './memorisation-math.ts';
 import { quantiles } from './stats/summary.ts';
+import { hashString } from './string-hash.ts';
 import type { Interval } from './types.ts';
 
 export const CI_LEVEL = 0.95;

@@ -1,13 +1,13 @@
 /**
  * The hook through which robustness checks (relearning, quantisation, adversarial prompts — see
- * src/eval/robustness/) join the evaluation. A check registers here and becomes the metric
- * `robustness.<name>`, part of the `robustness` and `all` suites. It gets the usual metric context
- * plus `evaluate`, which runs any registered metrics on another model (e.g. an attacked copy of
- * ctx.model.model) with the same tokenizer, input transform, task, oracle and options, so an
- * attack can report e.g. the recovery of tofu.forget.prob after k relearning steps.
+ * src/eval/robustness/) join the evaluation. `robustnessMetric` turns a check into the metric
+ * `robustness.<name>`, part of the `robustness` and `all` suites (src/eval/metrics/catalog.ts
+ * registers the built-in checks and offers registerRobustnessCheck for others). A check gets the
+ * usual metric context plus `evaluate`, which runs any registered metrics on another model (e.g. an
+ * attacked copy of ctx.model.model) with the same tokenizer, input transform, task, oracle and
+ * options, so an attack can report e.g. the recovery of tofu.forget.prob after k relearning steps.
  */
 import type { CausalLM } from '../models/causal-lm.ts';
-import { getMetric, registerMetric } from './metrics/registry.ts';
 import { ModelEval } from './model-eval.ts';
 import type { MetricResult } from './results.ts';
 import { runMetric } from './run-metric.ts';
@@ -29,11 +29,12 @@ export interface RobustnessCheck {
   run(ctx: RobustnessContext): Promise<MetricOutput>;
 }
 
-const checks: string[] = [];
+/** The metrics made from robustness checks (how the suites tell them from other metrics). */
+const checkMetrics = new WeakSet<Metric>();
 
-/** Register a robustness check as the metric robustness.<name> (a duplicate name throws). */
-export function registerRobustnessCheck(check: RobustnessCheck): Metric {
-  const metric = registerMetric({
+/** A robustness check as the metric robustness.<name>. */
+export function robustnessMetric(check: RobustnessCheck): Metric {
+  const metric: Metric = {
     name: `robustness.${check.name}`,
     label: check.label,
     direction: check.direction,
@@ -41,13 +42,13 @@ export function registerRobustnessCheck(check: RobustnessCheck): Metric {
     summary: check.summary,
     requires: check.requires,
     compute: (ctx) => check.run(robustnessContext(ctx)),
-  });
-  checks.push(metric.name);
+  };
+  checkMetrics.add(metric);
   return metric;
 }
 
-/** Names of the registered robustness checks, in registration order. */
-export const robustnessMetricNames = (): string[] => [...checks];
+/** Whether a metric was made from a robustness check by robustnessMetric. */
+export const isRobustnessCheck = (metric: Metric): boolean => checkMetrics.has(metric);
 
 function robustnessContext(ctx: MetricContext): RobustnessContext {
   return {
@@ -63,7 +64,7 @@ function robustnessContext(ctx: MetricContext): RobustnessContext {
       });
       const out: Record<string, MetricResult> = {};
       for (const name of metrics) {
-        out[name] = (await runMetric(getMetric(name), { ...ctx, model: other })).result;
+        out[name] = (await runMetric(ctx.metric(name), { ...ctx, model: other })).result;
       }
       return out;
     },

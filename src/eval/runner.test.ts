@@ -16,15 +16,14 @@ import { cloneModel } from '../models/registry.ts';
 import { transformFromJson } from '../unlearn/prompted.ts';
 import { unlearn } from '../unlearn/runner.ts';
 import '../unlearn/methods/index.ts';
-import { getMetric, metricNames } from './metrics/index.ts';
+import { evalWorld } from '../../test/helpers/eval-world.ts';
+import { getMetric, metricNames, registerRobustnessCheck } from './metrics/index.ts';
 import { ModelEval } from './model-eval.ts';
 import { defaultEvalOptions } from './options.ts';
 import { type EvalResults, readResults, writeResults } from './results.ts';
-import { registerRobustnessCheck } from './robustness-hook.ts';
 import { runMetric } from './run-metric.ts';
 import { evaluate } from './runner.ts';
 import { SUITE_NAMES, suiteMetrics } from './suites.ts';
-import { evalWorld } from './test-fixture.ts';
 import { NO_ORACLE } from './types.ts';
 
 async function world() {
@@ -183,7 +182,15 @@ describe('shared work', () => {
     const options = defaultEvalOptions();
     const me = new ModelEval({ label: 'm', model: w.unlearned, tokenizer: w.tokenizer, options });
     const oracle = new ModelEval({ label: 'o', model: w.oracle, tokenizer: w.tokenizer, options });
-    const ctx = { task: w.task, role: 'unlearned' as const, model: me, oracle, options, log: () => {} };
+    const ctx = {
+      task: w.task,
+      role: 'unlearned' as const,
+      model: me,
+      oracle,
+      options,
+      log: () => {},
+      metric: getMetric,
+    };
     await runMetric(getMetric('tofu.forget.truthRatio'), ctx);
     const afterTr = me.forwardTokens;
     assert.ok(afterTr > 0);

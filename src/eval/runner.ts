@@ -20,7 +20,7 @@ import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { transformToJson } from '../unlearn/prompted.ts';
 import type { InputTransform } from '../unlearn/types.ts';
 import { readModelTransform, readUnlearnManifest, type UnlearnManifest } from './manifest.ts';
-import { getMetric, isDerived, metricInputs, metricNames } from './metrics/index.ts';
+import { getMetric, isDerived, metricInputs, metricNames, robustnessMetricNames } from './metrics/index.ts';
 import { ModelEval } from './model-eval.ts';
 import { type EvalOptions, type EvalOptionsInput, EvalOptionsSchema } from './options.ts';
 import { evalProgress } from './progress.ts';
@@ -31,7 +31,6 @@ import {
   RESULTS_FORMAT,
   writeResults,
 } from './results.ts';
-import { robustnessMetricNames } from './robustness-hook.ts';
 import { runMetric } from './run-metric.ts';
 import { suiteMetrics } from './suites.ts';
 import type { ModelRole } from './types.ts';
@@ -252,7 +251,7 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
   const wantsRobustness = req.suite === 'robustness' || req.suite === 'all';
   if (wantsRobustness && robustnessMetricNames().length === 0) {
     notes.push(
-      'no robustness checks are registered (src/eval/robustness/ provides them through src/eval/robustness-hook.ts)',
+      'no robustness checks are registered (src/eval/metrics/catalog.ts registers those of src/eval/robustness/checks.ts)',
     );
   }
 
@@ -290,6 +289,7 @@ export async function evaluate(req: EvaluateRequest): Promise<EvalResults> {
     log: (msg: string) => me.log(msg),
     results,
     names,
+    metric: getMetric,
   });
   // Ordinary metrics model by model (each model's caches stay warm), then the derived ones, which
   // read every model's results.

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { crossEntropy, Tensor, valueAndGrad } from '../tensor/index.ts';
+import { crossEntropy, IGNORE_INDEX, Tensor, valueAndGrad } from '../tensor/index.ts';
 import { qaExample } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
@@ -53,7 +53,9 @@ describe('scoreForEval', () => {
     const n = gradNorm(model, ex);
     assert.equal(params[0].grad, marker);
     const T = ex.ids.length - 1;
-    const targets = Int32Array.from({ length: T }, (_, t) => (t + 1 >= ex.start ? ex.ids[t + 1] : -100));
+    const targets = Int32Array.from({ length: T }, (_, t) =>
+      t + 1 >= ex.start ? ex.ids[t + 1] : IGNORE_INDEX,
+    );
     const { grads } = valueAndGrad(
       () =>
         crossEntropy(

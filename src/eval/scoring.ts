@@ -9,7 +9,8 @@
  * argmax ties go to the lowest token id, as in greedy generation.
  */
 import type { CausalLM } from '../models/causal-lm.ts';
-import { crossEntropy, noGrad, Tensor, valueAndGrad } from '../tensor/index.ts';
+import { crossEntropy, noGrad, valueAndGrad } from '../tensor/index.ts';
+import { collate } from '../text/batch.ts';
 import { logProbMoments, type ScoreRequest } from '../text/score.ts';
 
 export interface Scored {
@@ -57,18 +58,9 @@ export function scoreForEval(
         for (const i of batch) out[i] = { logProbs: new Float32Array(0), argmaxHit: new Uint8Array(0) };
         continue;
       }
-      const B = batch.length;
-      const inputs = new Int32Array(B * T);
-      const targets = new Int32Array(B * T).fill(-100);
-      batch.forEach((i, b) => {
-        const { ids, start } = requests[i];
-        for (let t = 0; t < T; t++) {
-          inputs[b * T + t] = t < ids.length - 1 ? ids[t] : 0;
-          if (t + 1 >= start && t + 1 < ids.length) targets[b * T + t] = ids[t + 1];
-        }
-      });
-      const logits = model.forward(new Tensor(inputs, [B, T])).logits!; // (B, T, V)
-      const nll = crossEntropy(logits, new Tensor(targets, [B, T]), { reduction: 'none' }).f32; // (B, T)
+      const { inputs, targets } = collate(requests, batch); // (B, T)
+      const logits = model.forward(inputs).logits!; // (B, T, V)
+      const nll = crossEntropy(logits, targets, { reduction: 'none' }).f32; // (B, T)
       const lf = logits.f32;
       batch.forEach((i, b) => {
         const { ids, start } = requests[i];
@@ -103,18 +95,10 @@ export function gradNorm(model: CausalLM, request: ScoreRequest): number {
   const { ids, start } = request;
   const T = ids.length - 1;
   if (T < 1 || start >= ids.length) return Number.NaN;
-  const inputs = new Int32Array(T);
-  const targets = new Int32Array(T).fill(-100);
-  for (let t = 0; t < T; t++) {
-    inputs[t] = ids[t];
-    if (t + 1 >= start) targets[t] = ids[t + 1];
-  }
+  const { inputs, targets } = collate([request], [0]); // (1, T)
   const params = model.parameters();
   const { grads } = valueAndGrad(
-    () =>
-      crossEntropy(model.forward(new Tensor(inputs, [1, T])).logits!, new Tensor(targets, [1, T]), {
-        reduction: 'mean',
-      }),
+    () => crossEntropy(model.forward(inputs).logits!, targets, { reduction: 'mean' }),
     params,
   );
   let sq = 0;

@@ -1,11 +1,10 @@
 /**
  * Suites: named lists of metric names. `all` is every suite's metrics plus the registered
- * robustness checks; `robustness` is the checks alone (src/eval/robustness-hook.ts). A metric the
+ * robustness checks; `robustness` is the checks alone (robustnessMetricNames in src/eval/metrics/catalog.ts). A metric the
  * task cannot feed is recorded as skipped with its reason, so a suite can be run on any task.
  */
 import { ConfigError } from '../errors.ts';
-import { getMetric } from './metrics/index.ts';
-import { robustnessMetricNames } from './robustness-hook.ts';
+import { getMetric, robustnessMetricNames } from './metrics/index.ts';
 
 const ROLES = ['forget', 'retain', 'realAuthors', 'worldFacts'];
 const tofu = [

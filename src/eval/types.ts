@@ -109,6 +109,8 @@ export interface MetricContext {
   results?: (name: string, role: ModelRole) => MetricResultLike | undefined;
   /** The metric names of this evaluation, in order (derived ones included). */
   names?: readonly string[];
+  /** Look up a metric of the registry this evaluation runs with (throws ConfigError when unknown). */
+  metric(name: string): Metric;
 }
 
 /** A stored metric result as derived metrics read it (the shape of results.ts MetricResult). */

@@ -9,6 +9,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { assertNoTempFiles } from '../../test/helpers/safetensors-files.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import {
   isAtomicTempName,
   tempPathFor,
@@ -17,7 +19,6 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
 } from './atomic.ts';
-import { assertNoTempFiles, withTempDir } from './test-helpers.ts';
 
 test('writeFileAtomic creates and replaces files, leaving no temp files', async () => {
   await withTempDir(async (dir) => {

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { assertNoTempFiles, bitsOf } from '../../test/helpers/safetensors-files.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { CheckpointError } from '../errors.ts';
 import { readHfFolder, writeHfFolder } from './hf-folder.ts';
 import { SafetensorsFile, type TensorLike } from './safetensors.ts';
 import { ShardedSafetensors } from './sharded.ts';
-import { assertNoTempFiles, bitsOf, withTempDir } from './test-helpers.ts';
 
 const config = { model_type: 'gpt2', n_layer: 1, n_embd: 4, vocab_size: 8 };
 

@@ -8,9 +8,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { DataError } from '../errors.ts';
 import { appendJsonl, formatIssuePath, iterateJsonl, JsonlAppender, readJsonl } from './jsonl.ts';
-import { withTempDir } from './test-helpers.ts';
 
 async function expectDataError(promise: Promise<unknown>, ...parts: string[]): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {

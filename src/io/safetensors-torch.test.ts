@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { bitsOf } from '../../test/helpers/safetensors-files.ts';
 import { CheckpointError } from '../errors.ts';
 import { f32BitsToBf16Bits, f32BitsToF16Bits } from './half.ts';
 import { SafetensorsFile } from './safetensors.ts';
-import { bitsOf } from './test-helpers.ts';
 
 const FIXTURE = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'torch-half.safetensors');
 

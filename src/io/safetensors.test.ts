@@ -7,11 +7,17 @@ import assert from 'node:assert/strict';
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import {
+  assertNoTempFiles,
+  bitsOf,
+  fromBits,
+  writeRawSafetensors,
+} from '../../test/helpers/safetensors-files.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { CheckpointError, ShapeError } from '../errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { bf16BitsToF32Bits, f16BitsToF32Bits, f32BitsToBf16Bits, f32BitsToF16Bits } from './half.ts';
 import { readSafetensors, SafetensorsFile, type TensorLike, writeSafetensors } from './safetensors.ts';
-import { assertNoTempFiles, bitsOf, fromBits, withTempDir, writeRawSafetensors } from './test-helpers.ts';
 
 const specialBits = [
   0x00000000, 0x80000000, 0x3f800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fc00001, 0xffffffff, 0x7f800001,

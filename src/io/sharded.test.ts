@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { assertNoTempFiles, bitsOf } from '../../test/helpers/safetensors-files.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { CheckpointError } from '../errors.ts';
 import { SafetensorsFile, type TensorLike, writeSafetensors } from './safetensors.ts';
 import { openSafetensors, ShardedSafetensors, shardFileName, writeSafetensorsSharded } from './sharded.ts';
-import { assertNoTempFiles, bitsOf, withTempDir } from './test-helpers.ts';
 
 function tensors(): Map<string, TensorLike> {
   const make = (n: number, seed: number) => new Float32Array(n).map((_, i) => Math.sin(seed * 100 + i));

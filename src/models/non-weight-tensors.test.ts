@@ -10,8 +10,9 @@ import { copyFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { writeRawSafetensors } from '../../test/helpers/safetensors-files.ts';
+import { withTempDir } from '../../test/helpers/temp-dir.ts';
 import { CheckpointError } from '../errors.ts';
-import { withTempDir, writeRawSafetensors } from '../io/test-helpers.ts';
 import { Tensor } from '../tensor/index.ts';
 import { loadModel } from './load.ts';
 

@@ -25,7 +25,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Backend, jsBackend, nativeBackend, useBackend } from '../backend/index.ts';
 import { SafetensorsFile } from '../io/safetensors.ts';
-import { crossEntropy, Tensor } from '../tensor/index.ts';
+import { crossEntropy, IGNORE_INDEX, Tensor } from '../tensor/index.ts';
 import { loadModel } from './load.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'models');
@@ -119,7 +119,7 @@ async function checkFolder(
   const ids = decode(fx.inputs.ids);
   const targets = decode(fx.inputs.targets);
   const logits = model.forward(ids).logits!; // (B, T, V)
-  const loss = crossEntropy(logits, targets, { ignoreIndex: -100 });
+  const loss = crossEntropy(logits, targets, { ignoreIndex: IGNORE_INDEX });
   loss.backward();
 
   const errLogits = assertClose(logits, decode(fx.expected.logits), TOL.logits, `${folder.name} logits`);

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose } from '../../test/helpers/nn-params.ts';
 import { mul, Rng, sum, Tensor, tensor } from '../tensor/index.ts';
 import { Embedding, LayerNorm, Linear, RMSNorm } from './layers.ts';
-import { assertClose } from './test-helpers.ts';
 
 const TOL = 1e-5;
 

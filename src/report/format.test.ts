@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fixture } from '../../test/helpers/report-fixture.ts';
 import {
   bestPerColumn,
   cellText,
@@ -16,7 +17,6 @@ import {
   seriesOf,
   TARGET_COLOUR,
 } from './format.ts';
-import { fixture } from './test-helpers.ts';
 
 describe('formatValue', () => {
   test('decimals', () => {

@@ -8,9 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { FIXTURE_PATH, fixture } from '../../test/helpers/report-fixture.ts';
 import { DataError } from '../errors.ts';
 import { formatPath, loadSummary } from './load.ts';
-import { FIXTURE_PATH, fixture } from './test-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lethe-report-load-'));
 let n = 0;

@@ -9,10 +9,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { FIXTURE_PATH, fixture } from '../../test/helpers/report-fixture.ts';
 import { planCharts } from './charts.ts';
 import { type ReportFiles, renderReport, reportCommand } from './render.ts';
 import { prefixSvgIds } from './svg.ts';
-import { FIXTURE_PATH, fixture } from './test-helpers.ts';
 
 const PLOTS = ['tradeoff', 'loss-curves', 'mia-roc', 'truth-ratios'];
 const dirs: string[] = [];

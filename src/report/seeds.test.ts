@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fixture } from '../../test/helpers/report-fixture.ts';
 import { bestPerColumn } from './format.ts';
 import { forDisplay } from './seeds.ts';
-import { fixture } from './test-helpers.ts';
 import { renderMarkdown } from './text.ts';
 
 const FQ = 'tofu.forgetQuality';

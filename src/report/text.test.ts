@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fixture } from './test-helpers.ts';
+import { fixture } from '../../test/helpers/report-fixture.ts';
 import { renderLeaderboardText, renderMarkdown } from './text.ts';
 
 /** Splits a Markdown table line into cells, honouring escaped pipes. */

@@ -12,11 +12,11 @@
 import type { Task } from '../data/task.ts';
 import { rocAuc } from '../eval/stats/auc.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
+import type { Example } from '../text/batch.ts';
 import { qaExample, qaPrompt, splitExamples } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
-import type { Example } from '../train/batching.ts';
 import type { RequestItem } from './ledger.ts';
 import type { Policy, UtilityMetric } from './policy.ts';
 

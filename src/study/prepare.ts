@@ -20,12 +20,13 @@ import type { CausalLM } from '../models/causal-lm.ts';
 import { buildModel, defaultLoraTargets } from '../models/registry.ts';
 import { applyLora, mergeLora } from '../nn/lora.ts';
 import { Rng } from '../tensor/index.ts';
+import type { Example } from '../text/batch.ts';
 import { splitExamples } from '../text/format.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
 import { activePromptFormat, DEFAULT_QA_TEMPLATE, keepChatTemplate } from '../text/template.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import { type Example, packedSource } from '../train/batching.ts';
+import { packedSource } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
 import { LETHE_VERSION, modelHash } from './identity.ts';
 

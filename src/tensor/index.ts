@@ -34,6 +34,7 @@ export {
   attention,
   crossEntropy,
   dropout,
+  IGNORE_INDEX,
   layerNorm,
   logSoftmax,
   rmsNorm,

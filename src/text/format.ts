@@ -6,7 +6,7 @@
  */
 import type { QaItem, TextItem, TokenItem } from '../data/items.ts';
 import type { Split } from '../data/task.ts';
-import type { Example } from '../train/batching.ts';
+import type { Example } from './batch.ts';
 import { spanBlocks } from './blocks.ts';
 import { formatQaAnswer, formatQaPrompt } from './template.ts';
 import type { Tokenizer } from './tokenizer/tokenizer.ts';

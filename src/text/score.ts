@@ -6,7 +6,8 @@
  */
 import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { crossEntropy, noGrad, Tensor } from '../tensor/index.ts';
+import { crossEntropy, noGrad } from '../tensor/index.ts';
+import { collate } from './batch.ts';
 
 export interface ScoreRequest {
   ids: readonly number[];
@@ -87,18 +88,9 @@ export function scoreSequences(
         for (const i of batch) results[i] = { logProbs: new Float32Array(0), nll: 0, tokens: 0 };
         continue;
       }
-      const B = batch.length;
-      const inputs = new Int32Array(B * T);
-      const targets = new Int32Array(B * T).fill(-100);
-      batch.forEach((i, b) => {
-        const { ids, start } = requests[i];
-        for (let t = 0; t < T; t++) {
-          inputs[b * T + t] = t < ids.length - 1 ? ids[t] : 0;
-          if (t + 1 >= start && t + 1 < ids.length) targets[b * T + t] = ids[t + 1];
-        }
-      });
-      const logits = model.forward(new Tensor(inputs, [B, T])).logits!;
-      const nll = crossEntropy(logits, new Tensor(targets, [B, T]), { reduction: 'none' }).f32;
+      const { inputs, targets } = collate(requests, batch); // (B, T)
+      const logits = model.forward(inputs).logits!;
+      const nll = crossEntropy(logits, targets, { reduction: 'none' }).f32;
       batch.forEach((i, b) => {
         const { ids, start } = requests[i];
         const n = ids.length - start;

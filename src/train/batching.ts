@@ -1,31 +1,17 @@
 /**
- * Training examples and batches. An example is a token sequence with the index of its first
- * scored token: 1 for pretraining text (every token but the first), the answer's start for
- * supervised fine-tuning (loss on the answer only). Batches are right-padded; padded and
- * unscored positions get the ignore index. Epoch order is a seeded shuffle of (seed, epoch) so
- * a resumed run sees exactly the batches an uninterrupted one would.
+ * Training batches: checks on examples, the epoch order and its batches, and pretraining chunks.
+ * Examples and their collation into right-padded batches are src/text/batch.ts's (scoring uses
+ * them too). Epoch order is a seeded shuffle of (seed, epoch) so a resumed run sees exactly the
+ * batches an uninterrupted one would.
  */
 import { DataError } from '../errors.ts';
-import { Rng, Tensor } from '../tensor/index.ts';
+import { IGNORE_INDEX, Rng, Tensor } from '../tensor/index.ts';
+import { type Batch, collate, type Example } from '../text/batch.ts';
 
-export const IGNORE_INDEX = -100;
-
-export interface Example {
-  ids: readonly number[];
-  /** First scored position (>= 1). */
-  start: number;
-}
-
-export interface Batch {
-  /** (B, T) int32 inputs: ids[0 … T−1] of each row. */
-  inputs: Tensor;
-  /** (B, T) int32 next-token targets, IGNORE_INDEX where not scored. */
-  targets: Tensor;
-  /** Indices of the examples in this batch (into the dataset). */
-  indices: number[];
-  /** Number of scored tokens. */
-  tokens: number;
-}
+// Re-exported for the modules that import them from here (src/unlearn); defined in src/tensor and
+// src/text/batch.ts.
+export { type Batch, collate, type Example } from '../text/batch.ts';
+export { IGNORE_INDEX };
 
 export function checkExamples(examples: readonly Example[], where: string, vocabSize?: number): void {
   examples.forEach((e, i) => {
@@ -45,27 +31,6 @@ export function checkExamples(examples: readonly Example[], where: string, vocab
       }
     }
   });
-}
-
-/** Collate examples into one right-padded batch (truncating to maxLen tokens if given). */
-export function collate(examples: readonly Example[], indices: number[], maxLen?: number): Batch {
-  const rows = indices.map((i) => examples[i]);
-  const T = Math.max(1, ...rows.map((e) => Math.min(e.ids.length, maxLen ?? Infinity) - 1));
-  const B = rows.length;
-  const inputs = new Int32Array(B * T);
-  const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
-  let tokens = 0;
-  rows.forEach((e, b) => {
-    const n = Math.min(e.ids.length, maxLen ?? Infinity);
-    for (let t = 0; t < n - 1; t++) {
-      inputs[b * T + t] = e.ids[t];
-      if (t + 1 >= e.start) {
-        targets[b * T + t] = e.ids[t + 1];
-        tokens++;
-      }
-    }
-  });
-  return { inputs: new Tensor(inputs, [B, T]), targets: new Tensor(targets, [B, T]), indices, tokens };
 }
 
 /** The example order of an epoch: a permutation seeded by (seed, epoch), or identity if !shuffle. */

@@ -4,8 +4,9 @@
  * unlearning once the forget set looks no more memorised than unseen data. Empty input gives NaN.
  */
 import type { CausalLM } from '../models/causal-lm.ts';
-import { noGrad } from '../tensor/index.ts';
-import { type Example, epochBatches, IGNORE_INDEX } from './batching.ts';
+import { IGNORE_INDEX, noGrad } from '../tensor/index.ts';
+import type { Example } from '../text/batch.ts';
+import { epochBatches } from './batching.ts';
 
 export function memorisationAccuracy(model: CausalLM, examples: readonly Example[], batchSize = 8): number {
   if (examples.length === 0) return Number.NaN;

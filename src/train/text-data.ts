@@ -29,9 +29,9 @@ import { DataError } from '../errors.ts';
 import { iterateJsonl } from '../io/jsonl.ts';
 import { processAlive } from '../io/lock.ts';
 import { Rng } from '../tensor/index.ts';
+import { type Batch, collate, type Example } from '../text/batch.ts';
 import { qaAnswer, qaPrompt } from '../text/format.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
-import { type Batch, collate, type Example } from './batching.ts';
 import type { BatchSource } from './trainer.ts';
 
 const LineSchema = exampleLineSchema(['text', 'prompt', 'question']);

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { NumericError } from '../errors.ts';
 import { buildModel } from '../models/registry.ts';
 import { Rng } from '../tensor/index.ts';
+import type { Example } from '../text/batch.ts';
 import { generate } from '../text/generate.ts';
-import type { Example } from './batching.ts';
 import { train } from './trainer.ts';
 
 const config = {

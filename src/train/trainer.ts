@@ -14,8 +14,9 @@ import { backend } from '../backend/index.ts';
 import { CheckpointError, ConfigError, NumericError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { AdamW, clipGradNorm, decayGroups, makeSchedule, type ScheduleSpec, Sophia } from '../nn/index.ts';
-import { crossEntropy, noGrad, Rng, softmax, Tensor } from '../tensor/index.ts';
-import { type Batch, checkExamples, type Example, epochBatches, IGNORE_INDEX } from './batching.ts';
+import { crossEntropy, IGNORE_INDEX, noGrad, Rng, softmax, Tensor } from '../tensor/index.ts';
+import type { Batch, Example } from '../text/batch.ts';
+import { checkExamples, epochBatches } from './batching.ts';
 import { type CheckpointStore, type Fingerprint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { MetricLog, Progress } from './progress.ts';
 

@@ -7,7 +7,7 @@
  * scored span is shorter than n give no EL; when none of a set does, the rule uses MA alone and
  * says so (short QA answers at small scale).
  */
-import { elPositions } from '../eval/memorisation-math.ts';
+import { elPositions } from '../eval/metrics/memorisation.ts';
 import { ngramOverlap } from '../eval/text/ngram.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { noGrad } from '../tensor/index.ts';

@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { crossEntropy, type Tensor } from '../../src/tensor/index.ts';
+import { crossEntropy, IGNORE_INDEX, type Tensor } from '../../src/tensor/index.ts';
 import { assertRelClose, backendName, decode, type EncodedTensor, readFixture } from './fixtures.ts';
 import { gpt2Forward, llamaForward, type Params } from './tiny-transformers.ts';
 
@@ -39,7 +39,7 @@ function checkModel<C>(
   const targets = decode(fx.inputs.targets);
 
   const logits = forward(params, fx.config, ids); // (B, T, V)
-  const loss = crossEntropy(logits, targets, { ignoreIndex: -100 });
+  const loss = crossEntropy(logits, targets, { ignoreIndex: IGNORE_INDEX });
   loss.backward();
 
   const errLogits = assertRelClose(logits, decode(fx.expected.logits), TOL.logits, `${file} logits`);

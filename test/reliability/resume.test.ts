@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { CheckpointError } from '../../src/errors.ts';
 import { buildModel } from '../../src/models/registry.ts';
 import { Rng } from '../../src/tensor/index.ts';
-import type { Example } from '../../src/train/batching.ts';
+import type { Example } from '../../src/text/batch.ts';
 import { type TrainOptions, train } from '../../src/train/trainer.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -14,9 +14,9 @@ import { summaryLines } from '../../src/eval/summary-text.ts';
 import { seriesOf } from '../../src/report/format.ts';
 import { leaderboardHtml } from '../../src/report/html.ts';
 import { parseSummary } from '../../src/report/load.ts';
-import { fixture } from '../../src/report/test-helpers.ts';
 import { renderLeaderboardText, renderMarkdown } from '../../src/report/text.ts';
 import { LEADERBOARD, LEADERBOARD_METRICS } from '../../src/study/study-schema.ts';
+import { fixture } from '../helpers/report-fixture.ts';
 
 const mark = (key: string) => DIRECTION_MARK[getMetric(key).direction];
 

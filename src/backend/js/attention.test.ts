@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, dot, f32, numericGrad, randF32, rng } from '../../../test/helpers/kernel-checks.ts';
 import { attention, attentionBackward } from './attention.ts';
-import { assertClose, dot, f32, numericGrad, randF32, rng } from './test-helpers.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 

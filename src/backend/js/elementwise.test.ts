@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { f32, i32 } from '../../../test/helpers/kernel-checks.ts';
 import { type BinaryOp, binaryCode } from '../backend.ts';
 import { binary, where } from './elementwise.ts';
 import { copyStrided, gather, scatterAdd } from './indexing.ts';
-import { f32, i32 } from './test-helpers.ts';
 
 const nan = Number.NaN;
 const Inf = Number.POSITIVE_INFINITY;

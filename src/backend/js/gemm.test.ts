@@ -1,8 +1,8 @@
 /** Tests for the reference GEMM. Small integer cases are exact (tolerance 0). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { f32 } from '../../../test/helpers/kernel-checks.ts';
 import { matmul } from './gemm.ts';
-import { f32 } from './test-helpers.ts';
 
 // A (2×3) · B (3×2) = C (2×2).
 const A = [1, 2, 3, 4, 5, 6];

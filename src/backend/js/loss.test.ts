@@ -1,8 +1,16 @@
 /** Tests for the fused cross-entropy and its backward pass. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import {
+  assertClose,
+  dot,
+  f32,
+  i32,
+  numericGrad,
+  randF32,
+  rng,
+} from '../../../test/helpers/kernel-checks.ts';
 import { crossEntropy, crossEntropyBackward } from './loss.ts';
-import { assertClose, dot, f32, i32, numericGrad, randF32, rng } from './test-helpers.ts';
 
 const IGNORE = -100;
 

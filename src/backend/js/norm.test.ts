@@ -1,8 +1,8 @@
 /** Tests for layerNorm / rmsNorm and their backward passes. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, dot, f32, numericGrad, randF32, rng } from '../../../test/helpers/kernel-checks.ts';
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from './norm.ts';
-import { assertClose, dot, f32, numericGrad, randF32, rng } from './test-helpers.ts';
 
 const tol6 = { atol: 1e-6, rtol: 1e-6 };
 

@@ -1,8 +1,8 @@
 /** Tests for the AdamW step against hand-computed PyTorch-semantics values. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, f32 } from '../../../test/helpers/kernel-checks.ts';
 import { adamw } from './optim.ts';
-import { assertClose, f32 } from './test-helpers.ts';
 
 test('adamw: two hand-computed steps (rtol 1e-6)', () => {
   const p = f32([1, -2]);

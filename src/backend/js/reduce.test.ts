@@ -1,9 +1,9 @@
 /** Tests for reduce, sumSquares, softmax/logSoftmax and their backward passes. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, dot, f32, numericGrad, randF32, rng } from '../../../test/helpers/kernel-checks.ts';
 import { reduceCode } from '../backend.ts';
 import { logSoftmax, logSoftmaxBackward, reduce, softmax, softmaxBackward, sumSquares } from './reduce.ts';
-import { assertClose, dot, f32, numericGrad, randF32, rng } from './test-helpers.ts';
 
 const nan = Number.NaN;
 const SUM = reduceCode('sum');

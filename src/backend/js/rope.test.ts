@@ -1,8 +1,8 @@
 /** Tests for rope: hand case, position wrap-around (r % T), inverse, and the backward identity. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, dot, f32, randF32, rng } from '../../../test/helpers/kernel-checks.ts';
 import { rope } from './rope.ts';
-import { assertClose, dot, f32, randF32, rng } from './test-helpers.ts';
 
 // T = 2, d = 4: position 0 is the identity; position 1 rotates pair 0 by 90° and pair 1 by atan2(0.8, 0.6).
 const COS = f32([1, 1, 0, 0.6]);

@@ -1,8 +1,8 @@
 /** Tests for unary, unaryBackward and affine. Tolerances are stated per test. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, dot, f32, numericGrad, randF32, rng } from '../../../test/helpers/kernel-checks.ts';
 import { UNARY_OPS, type UnaryOp, unaryCode } from '../backend.ts';
-import { assertClose, dot, f32, numericGrad, randF32, rng } from './test-helpers.ts';
 import { affine, unary, unaryBackward } from './unary.ts';
 
 function apply(op: UnaryOp, xs: number[]): Float32Array {

@@ -23,9 +23,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, rng, type Tol } from '../../../test/helpers/kernel-checks.ts';
 import { type Backend, BINARY_OPS, binaryCode, UNARY_OPS } from '../backend.ts';
 import { createJsBackend } from '../js/js-backend.ts';
-import { assertClose, rng, type Tol } from '../js/test-helpers.ts';
 import { loadNativeBackend } from './native-backend.ts';
 
 const native = loadNativeBackend();

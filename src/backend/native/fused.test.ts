@@ -19,9 +19,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { assertClose, randF32, rng, type Tol } from '../../../test/helpers/kernel-checks.ts';
 import type { Backend } from '../backend.ts';
 import { createJsBackend } from '../js/js-backend.ts';
-import { assertClose, randF32, rng, type Tol } from '../js/test-helpers.ts';
 import { loadNativeBackend } from './native-backend.ts';
 
 const native = loadNativeBackend() as Backend & { fusedKernel(): string };

@@ -20,9 +20,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { rng } from '../../../test/helpers/kernel-checks.ts';
 import type { Backend } from '../backend.ts';
 import { createJsBackend } from '../js/js-backend.ts';
-import { rng } from '../js/test-helpers.ts';
 import { loadNativeBackend } from './native-backend.ts';
 
 const native = loadNativeBackend();

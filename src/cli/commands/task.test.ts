@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { withTempDir } from '../../../test/helpers/temp-dir.ts';
 import { writeMuseRelease } from '../../data/release-fixtures.ts';
 import { resolveTask } from '../../data/resolve-task.ts';
 import { taskCounts } from '../../data/task.ts';
-import { withTempDir } from '../../data/test-helpers.ts';
 import { ConfigError } from '../../errors.ts';
 import { taskJsonSchema, taskSummary } from './task.ts';
 

@@ -11,7 +11,7 @@ import { CLOSENESS_DEFINITION, closeness } from '../closeness.ts';
 import { halfWidth, pairedInterval } from '../intervals.ts';
 import { finiteMean } from '../truth-ratio.ts';
 import { type Metric, type MetricContext, type MetricResultLike, skip } from '../types.ts';
-import { getMetric, isDerived, registerMetric } from './registry.ts';
+import { isDerived } from './registry.ts';
 import { jsonNumber } from './shared.ts';
 
 const resultValue = (r: MetricResultLike | undefined): number | null => (r && 'value' in r ? r.value : null);
@@ -49,7 +49,7 @@ const recovery = (before: number, after: number, targetBefore: number): number =
  * its uncertainty (the lower end of the 95% interval of b̄ − b̄_T is not above 0): with no
  * forgetting there is nothing to recover, and a ratio over noise is no number.
  */
-export const relearnRecovery: Metric = registerMetric({
+export const relearnRecovery: Metric = {
   name: 'robustness.relearnRecovery',
   label: 'Relearn recovery',
   direction: 'lower',
@@ -94,7 +94,7 @@ export const relearnRecovery: Metric = registerMetric({
     );
     return { value: recovery(mean(B), mean(A), mean(T)), ci, extra };
   },
-});
+};
 
 /** The value and interval half-width of a metric for a role. */
 function point(ctx: MetricContext, name: string, role: 'unlearned' | 'oracle' | 'target') {
@@ -112,7 +112,7 @@ function point(ctx: MetricContext, name: string, role: 'unlearned' | 'oracle' | 
  * extra.considered, each left-out metric with its reason). Direction: lower (0 = the oracle, 1 = no
  * better than the target). Needs the oracle and the target; null when no metric qualifies.
  */
-export const closenessGapLeft: Metric = registerMetric({
+export const closenessGapLeft: Metric = {
   name: 'closeness.gapLeft',
   label: 'Gap left',
   direction: 'lower',
@@ -120,7 +120,7 @@ export const closenessGapLeft: Metric = registerMetric({
   summary: 'mean fraction of the target→oracle gap left, over metrics whose gap exceeds its uncertainty',
   requires: ['oracle', 'target', 'metric.*'],
   compute(ctx) {
-    const names = (ctx.names ?? []).filter((n) => !isDerived(getMetric(n)));
+    const names = (ctx.names ?? []).filter((n) => !isDerived(ctx.metric(n)));
     const c = closeness(
       Object.fromEntries(
         names.map((n) => {
@@ -152,4 +152,7 @@ export const closenessGapLeft: Metric = registerMetric({
       },
     };
   },
-});
+};
+
+/** The derived metrics (computed from other metrics' results), in the order the registry lists them. */
+export const derivedMetrics: readonly Metric[] = [relearnRecovery, closenessGapLeft];

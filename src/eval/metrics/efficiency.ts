@@ -5,13 +5,12 @@
  */
 import { unlearnTokens } from '../manifest.ts';
 import { type Metric, type MetricOutput, skip } from '../types.ts';
-import { registerMetric } from './registry.ts';
 
 /**
  * efficiency.seconds: the unlearning run's wall time (manifest timings.seconds, the whole job
  * including loading and saving). Direction: lower. Skipped without a manifest.
  */
-export const seconds: Metric = registerMetric({
+export const seconds: Metric = {
   name: 'efficiency.seconds',
   label: 'Time',
   direction: 'lower',
@@ -19,10 +18,10 @@ export const seconds: Metric = registerMetric({
   summary: 'wall time of the unlearning run (s)',
   requires: ['manifest'],
   compute: (ctx) => ({ value: ctx.model.manifest!.timings.seconds }),
-});
+};
 
 /** efficiency.peakMemoryMb: the run's peak resident memory (MB). Direction: lower. Needs a manifest. */
-export const peakMemory: Metric = registerMetric({
+export const peakMemory: Metric = {
   name: 'efficiency.peakMemoryMb',
   label: 'Peak memory',
   direction: 'lower',
@@ -30,10 +29,10 @@ export const peakMemory: Metric = registerMetric({
   summary: 'peak resident memory of the unlearning run (MB)',
   requires: ['manifest'],
   compute: (ctx) => ({ value: ctx.model.manifest!.timings.peakRssMb }),
-});
+};
 
 /** efficiency.trainableParameters: parameters the method could change. Direction: lower. Needs a manifest. */
-export const trainable: Metric = registerMetric({
+export const trainable: Metric = {
   name: 'efficiency.trainableParameters',
   label: 'Trainable parameters',
   direction: 'lower',
@@ -41,7 +40,7 @@ export const trainable: Metric = registerMetric({
   summary: 'parameters the unlearning method trained',
   requires: ['manifest'],
   compute: (ctx) => ({ value: ctx.model.manifest!.trainableParameters }),
-});
+};
 
 /**
  * efficiency.flops: estimated training FLOPs of the unlearning run, 6·N·D with N the model's
@@ -52,7 +51,7 @@ export const trainable: Metric = registerMetric({
  * methods and an upper bound for LoRA (whose backward skips frozen weight gradients). Direction:
  * lower. Skipped without a manifest, or without a step log when the manifest records steps.
  */
-export const flops: Metric = registerMetric({
+export const flops: Metric = {
   name: 'efficiency.flops',
   label: 'Training FLOPs',
   direction: 'lower',
@@ -75,4 +74,7 @@ export const flops: Metric = registerMetric({
       extra: { formula: '6·N·tokens', parameters: n, tokens: log.tokens, steps: log.steps },
     };
   },
-});
+};
+
+/** The efficiency family, in the order the registry lists it. */
+export const efficiencyMetrics: readonly Metric[] = [seconds, peakMemory, trainable, flops];

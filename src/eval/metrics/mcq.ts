@@ -6,7 +6,6 @@
  */
 import { qaPrompt } from '../../text/format.ts';
 import type { Direction, Metric, MetricContext, MetricOutput } from '../types.ts';
-import { registerMetric } from './registry.ts';
 import { series } from './shared.ts';
 
 function argmaxFirst(xs: readonly number[]): number {
@@ -71,14 +70,12 @@ const SETS: [string, Direction][] = [
  * forget closer-to-oracle (the oracle shows what the question alone allows, often near
  * extra.chance), the others higher. Skipped when the task lacks the set.
  */
-export const mcqMetrics: Metric[] = SETS.map(([set, direction]) =>
-  registerMetric({
-    name: `mcq.${set}`,
-    label: `MCQ accuracy (${set})`,
-    direction,
-    format: 3,
-    summary: `multiple-choice accuracy on mcq.${set} (answer log-likelihood)`,
-    requires: [`eval.mcq.${set}`],
-    compute: (ctx) => accuracy(ctx, set),
-  }),
-);
+export const mcqMetrics: Metric[] = SETS.map(([set, direction]) => ({
+  name: `mcq.${set}`,
+  label: `MCQ accuracy (${set})`,
+  direction,
+  format: 3,
+  summary: `multiple-choice accuracy on mcq.${set} (answer log-likelihood)`,
+  requires: [`eval.mcq.${set}`],
+  compute: (ctx) => accuracy(ctx, set),
+}));

@@ -7,19 +7,66 @@
  * after the item's prefixLength (what an extraction attack must produce).
  */
 import type { SplitName } from '../../data/task.ts';
+import { Rng } from '../../tensor/index.ts';
 import type { ScoreRequest } from '../../text/score.ts';
-import {
-  elPositions,
-  exactMemorisation,
-  extractionStrength,
-  memorisationAccuracy,
-} from '../memorisation-math.ts';
 import type { ModelEval } from '../model-eval.ts';
+import { hashString } from '../string-hash.ts';
 import { ngramOverlap } from '../text/index.ts';
 import { finiteMean } from '../truth-ratio.ts';
-import { type Direction, type MetricContext, type MetricOutput, skip } from '../types.ts';
-import { registerMetric } from './registry.ts';
+import { type Direction, type Metric, type MetricContext, type MetricOutput, skip } from '../types.ts';
 import { meanOutput, sampleIndices, splitSequences } from './shared.ts';
+
+/**
+ * The measures on teacher-forced argmax hits (1 where argmax p(·|x_<t) = x_t) of one
+ * scored span, and the choice of prefix positions for the extraction likelihood.
+ *
+ *   EM (exact memorisation)      mean_t hit_t over the answer tokens
+ *   ES (extraction strength)     1 − k* / |y|, k* the smallest k such that hit_t = 1 for every t ≥ k
+ *                                (1: the whole answer follows greedily from the prompt alone;
+ *                                0: even the last token is not predicted)
+ *   MA (memorisation accuracy)   mean_t hit_t over the sequence (Jang et al.) — EM's formula on
+ *                                the whole sequence rather than an answer
+ * An empty span (|y| = 0) is degenerate: every measure is NaN, and aggregations leave it out.
+ */
+export function exactMemorisation(hits: ArrayLike<number>): number {
+  if (hits.length === 0) return Number.NaN;
+  let s = 0;
+  for (let i = 0; i < hits.length; i++) s += hits[i] ? 1 : 0;
+  return s / hits.length;
+}
+
+export const memorisationAccuracy = exactMemorisation;
+
+export function extractionStrength(hits: ArrayLike<number>): number {
+  const n = hits.length;
+  if (n === 0) return Number.NaN;
+  let k = n;
+  while (k > 0 && hits[k - 1]) k--;
+  return 1 - k / n;
+}
+
+/**
+ * Prefix lengths t for EL_n of a sequence whose scored span is [start, T): every t in
+ * [start, T − n] (each leaves at least n true tokens to compare), or `count` of them drawn
+ * without replacement from Rng(seed ⊕ hash(id)), sorted. Empty when T − start < n.
+ */
+export function elPositions(
+  id: string,
+  start: number,
+  T: number,
+  n: number,
+  count: number,
+  seed: number,
+): number[] {
+  const all: number[] = [];
+  for (let t = Math.max(1, start); t <= T - n; t++) all.push(t);
+  if (all.length <= count) return all;
+  const rng = new Rng((seed ^ hashString(id)) >>> 0);
+  return rng
+    .shuffle(all)
+    .slice(0, count)
+    .sort((a, b) => a - b);
+}
 
 function sequencesOf(ctx: MetricContext, split: SplitName) {
   const s = splitSequences(ctx.model, ctx.task, split);
@@ -40,7 +87,7 @@ function hitMeasure(ctx: MetricContext, split: SplitName, which: 'em' | 'es' | '
 const BUDGET_STEP = 16;
 
 /**
- * EL_n of each request: for sampled prefix lengths t (memorisation-math elPositions), the n-gram
+ * EL_n of each request: for sampled prefix lengths t (elPositions above), the n-gram
  * overlap between the greedy continuation of ids[<t] and the true ids[t…], both cut to at most
  * elMaxNewTokens tokens; averaged over t. NaN for a sequence too short for one n-gram.
  */
@@ -109,6 +156,8 @@ const SPLIT_DIRECTION: Record<SplitName, Direction> = {
  * al.'s stopping rule) closer-to-oracle. An empty span is NaN and left out (extra.excludedItems);
  * an empty split is skipped.
  */
+/** The memorisation family (mem.em/es/ma/el per split), in the order the registry lists it. */
+export const memorisationMetrics: Metric[] = [];
 for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
   const requires = [`split.${split}.primary`];
   for (const [which, label] of [
@@ -116,7 +165,7 @@ for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
     ['es', 'extraction strength 1 - k* / |y|'],
     ['ma', 'memorisation accuracy (Jang et al.)'],
   ] as const) {
-    registerMetric({
+    memorisationMetrics.push({
       name: `mem.${which}.${split}`,
       label: `${which.toUpperCase()} (${split})`,
       direction: SPLIT_DIRECTION[split],
@@ -133,7 +182,7 @@ for (const split of ['forget', 'retain', 'holdout'] as SplitName[]) {
    * generations per sequence; splits longer than options.elMaxItems are measured on a seeded
    * subset (extra.sampledFrom). Direction as for MA. Sequences shorter than n + 1 tokens are left out.
    */
-  registerMetric({
+  memorisationMetrics.push({
     name: `mem.el.${split}`,
     label: `EL (${split})`,
     direction: SPLIT_DIRECTION[split],

@@ -16,7 +16,6 @@ import { lossScore, minKPlusPlusScore, minKScore, referenceScore, zlibScore } fr
 import type { ModelEval } from '../model-eval.ts';
 import { rocAuc, rocCurve } from '../stats/index.ts';
 import { type Metric, type MetricContext, type MetricOutput, NO_ORACLE, skip } from '../types.ts';
-import { registerMetric } from './registry.ts';
 import { jsonNumber, sampleIndices, series, splitSequences } from './shared.ts';
 
 export type MiaAttack = 'loss' | 'zlib' | 'minK' | 'minKpp' | 'reference' | 'gradNorm';
@@ -190,18 +189,12 @@ const ATTACKS: { attack: MiaAttack; name: string; label: string; summary: string
  * oracle. A NaN score (no scored token) makes the AUC null with a note. mia.gradNorm scores at
  * most options.gradNormMaxItems items per split (a seeded subset; extra.sampledFrom).
  */
-export const miaMetrics: Metric[] = ATTACKS.map(({ attack, name, label, summary }) =>
-  registerMetric({
-    name,
-    label,
-    direction: 'closer-to-oracle',
-    format: 3,
-    summary,
-    requires: [
-      'split.forget.primary',
-      'split.holdout.primary',
-      ...(attack === 'reference' ? ['oracle'] : []),
-    ],
-    compute: (ctx) => miaOutput(ctx, attack),
-  }),
-);
+export const miaMetrics: Metric[] = ATTACKS.map(({ attack, name, label, summary }) => ({
+  name,
+  label,
+  direction: 'closer-to-oracle',
+  format: 3,
+  summary,
+  requires: ['split.forget.primary', 'split.holdout.primary', ...(attack === 'reference' ? ['oracle'] : [])],
+  compute: (ctx) => miaOutput(ctx, attack),
+}));

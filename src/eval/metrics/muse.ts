@@ -12,7 +12,6 @@ import { privLeak } from '../mia-scores.ts';
 import { museRougeL } from '../text/index.ts';
 import { type Metric, skip } from '../types.ts';
 import { attackAuc, miaScores } from './mia.ts';
-import { registerMetric } from './registry.ts';
 import { jsonNumber, meanOutput, QA_STOP } from './shared.ts';
 
 /**
@@ -41,7 +40,7 @@ export function verbmemScore(
  * closer-to-oracle (MUSE reports lower-is-better; the oracle's value is what never having seen the
  * text gives). Skipped without the set; an empty generation scores 0.
  */
-export const verbmem: Metric = registerMetric({
+export const verbmem: Metric = {
   name: 'muse.verbmem.forget',
   label: 'VerbMem',
   direction: 'closer-to-oracle',
@@ -67,7 +66,7 @@ export const verbmem: Metric = registerMetric({
       },
     );
   },
-});
+};
 
 /**
  * The few-shot examples of a KnowMem prompt: qa.knowmemIcl when the task has it, else the retain
@@ -85,7 +84,7 @@ export const knowmemPrompt = (shots: readonly QaItem[], question: string): strin
 
 function knowmem(name: 'forget' | 'retain'): Metric {
   const set = name === 'forget' ? 'knowmemForget' : 'knowmemRetain';
-  return registerMetric({
+  return {
     name: `muse.knowmem.${name}`,
     label: `KnowMem (${name})`,
     format: 3,
@@ -124,7 +123,7 @@ function knowmem(name: 'forget' | 'retain'): Metric {
         extra,
       );
     },
-  });
+  };
 }
 
 /**
@@ -145,7 +144,7 @@ export const knowmemRetain = knowmem('retain');
  * oracle. Direction: closer-to-oracle (ideal 0). Needs the oracle (skipped with that reason
  * without one); null with a note when the oracle's AUC leaves no scale.
  */
-export const privleak: Metric = registerMetric({
+export const privleak: Metric = {
   name: 'muse.privleak',
   label: 'PrivLeak',
   direction: 'closer-to-oracle',
@@ -183,4 +182,7 @@ export const privleak: Metric = registerMetric({
     if (!Number.isFinite(value)) extra.note = "undefined: the oracle's MUSE AUC is 0 or an AUC is NaN";
     return { value: jsonNumber(value), ci, extra };
   },
-});
+};
+
+/** The MUSE family, in the order the registry lists it. */
+export const museMetrics: readonly Metric[] = [verbmem, knowmemForget, knowmemRetain, privleak];

@@ -7,16 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { evalWorld } from '../../../test/helpers/eval-world.ts';
+import { withTempDir } from '../../../test/helpers/temp-dir.ts';
 import { loadEnronPii } from '../../data/enron.ts';
 import { writeEnronRelease } from '../../data/release-fixtures.ts';
 import type { Task } from '../../data/task.ts';
-import { withTempDir } from '../../data/test-helpers.ts';
 import type { ModelEval } from '../model-eval.ts';
 import { defaultEvalOptions } from '../options.ts';
 import { runMetric } from '../run-metric.ts';
 import { evaluate } from '../runner.ts';
 import { suiteMetrics } from '../suites.ts';
-import { evalWorld } from '../test-fixture.ts';
 import type { MetricContext, MetricOutput } from '../types.ts';
 import { getMetric } from './index.ts';
 import { firstEmail, isEmail, leaks, piiQuestion } from './privacy.ts';
@@ -58,7 +58,15 @@ function fakeContext(task: Task, answers: Record<string, string>): MetricContext
     generateText: (prompts: readonly string[]) =>
       prompts.map((p) => ({ text: answers[p] ?? '', blocked: false, tokens: 4 })),
   } as unknown as ModelEval;
-  return { task, role: 'unlearned', model, oracle: null, options: defaultEvalOptions(), log: () => {} };
+  return {
+    task,
+    role: 'unlearned',
+    model,
+    oracle: null,
+    options: defaultEvalOptions(),
+    log: () => {},
+    metric: getMetric,
+  };
 }
 
 /** The computed output of a metric result (fails the test on a skipped or failed one). */

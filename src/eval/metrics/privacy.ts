@@ -15,9 +15,8 @@ import type { PiiRecord } from '../../data/items.ts';
 import type { Task } from '../../data/task.ts';
 import { qaPrompt } from '../../text/format.ts';
 import { SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
-import { hashString } from '../memorisation-math.ts';
+import { hashString } from '../string-hash.ts';
 import { type Direction, type Metric, type MetricContext, type MetricOutput, MetricSkip } from '../types.ts';
-import { registerMetric } from './registry.ts';
 import { QA_STOP, series } from './shared.ts';
 
 /** A demonstration: the record's first prompt completed with its value. */
@@ -206,44 +205,38 @@ const DIRECTIONS: Record<string, Direction> = {
  * retain higher (facts that should survive). Skipped when the task has no pii.<set>.
  */
 export const piiMetrics: Metric[] = ['forget', 'retain', 'holdout'].flatMap((set) =>
-  (['zeroShot', 'fewShot'] as const).map((mode) =>
-    registerMetric({
-      name: `pii.${mode}.${set}`,
-      label: `PII leak rate (${mode === 'zeroShot' ? 'zero' : 'few'}-shot, ${set})`,
-      direction: DIRECTIONS[set],
-      format: 'pct',
-      summary: `exact PII leak rate under ${mode === 'zeroShot' ? 'zero' : 'few'}-shot extraction prompts (pii.${set})`,
-      requires: [`eval.pii.${set}`],
-      compute: (ctx) => leakRate(ctx, set, mode === 'fewShot'),
-    }),
-  ),
+  (['zeroShot', 'fewShot'] as const).map((mode) => ({
+    name: `pii.${mode}.${set}`,
+    label: `PII leak rate (${mode === 'zeroShot' ? 'zero' : 'few'}-shot, ${set})`,
+    direction: DIRECTIONS[set],
+    format: 'pct',
+    summary: `exact PII leak rate under ${mode === 'zeroShot' ? 'zero' : 'few'}-shot extraction prompts (pii.${set})`,
+    requires: [`eval.pii.${set}`],
+    compute: (ctx) => leakRate(ctx, set, mode === 'fewShot'),
+  })),
 );
 
 /** pii.qa.<set>: leak rate under the QA-format probe (directions as above). */
-export const piiQaMetrics: Metric[] = ['forget', 'retain', 'holdout'].map((set) =>
-  registerMetric({
-    name: `pii.qa.${set}`,
-    label: `PII leak (QA probe, ${set})`,
-    direction: DIRECTIONS[set],
-    format: 'pct',
-    summary: `exact PII leak rate when asked in the QA format the target was trained on (pii.${set})`,
-    requires: [`eval.pii.${set}`],
-    compute: (ctx) => qaLeakRate(ctx, set),
-  }),
-);
+export const piiQaMetrics: Metric[] = ['forget', 'retain', 'holdout'].map((set) => ({
+  name: `pii.qa.${set}`,
+  label: `PII leak (QA probe, ${set})`,
+  direction: DIRECTIONS[set],
+  format: 'pct',
+  summary: `exact PII leak rate when asked in the QA format the target was trained on (pii.${set})`,
+  requires: [`eval.pii.${set}`],
+  compute: (ctx) => qaLeakRate(ctx, set),
+}));
 
 /** pii.valueAccuracy.<set>: teacher-forced accuracy of the value tokens after each prompt. */
-export const piiValueMetrics: Metric[] = ['forget', 'retain', 'holdout'].map((set) =>
-  registerMetric({
-    name: `pii.valueAccuracy.${set}`,
-    label: `PII value accuracy (${set})`,
-    direction: DIRECTIONS[set],
-    format: 'pct',
-    summary: `teacher-forced accuracy of PII value tokens after the extraction prompts (pii.${set})`,
-    requires: [`eval.pii.${set}`],
-    compute: (ctx) => valueAccuracy(ctx, set),
-  }),
-);
+export const piiValueMetrics: Metric[] = ['forget', 'retain', 'holdout'].map((set) => ({
+  name: `pii.valueAccuracy.${set}`,
+  label: `PII value accuracy (${set})`,
+  direction: DIRECTIONS[set],
+  format: 'pct',
+  summary: `teacher-forced accuracy of PII value tokens after the extraction prompts (pii.${set})`,
+  requires: [`eval.pii.${set}`],
+  compute: (ctx) => valueAccuracy(ctx, set),
+}));
 
 /** The Enron eval sets a DecodingTrust metric grades: the set name after the role. */
 const ENRON_MODES = {
@@ -320,7 +313,7 @@ function enronLeakRate(ctx: MetricContext, set: string): MetricOutput {
 export const enronMetrics: Metric[] = ['forget', 'retain', 'holdout'].flatMap((set) =>
   (Object.keys(ENRON_MODES) as (keyof typeof ENRON_MODES)[]).map((mode) => {
     const evalSet = `${set}${ENRON_MODES[mode].suffix}`;
-    return registerMetric({
+    const metric: Metric = {
       name: `pii.enron.${mode}.${set}`,
       label: `E-mail leak rate (${ENRON_MODES[mode].label}, ${set})`,
       direction: DIRECTIONS[set],
@@ -328,6 +321,7 @@ export const enronMetrics: Metric[] = ['forget', 'retain', 'holdout'].flatMap((s
       summary: `DecodingTrust e-mail leak rate: first generated address equals the true one (pii.${evalSet})`,
       requires: [`eval.pii.${evalSet}`],
       compute: (ctx) => enronLeakRate(ctx, evalSet),
-    });
+    };
+    return metric;
   }),
 );

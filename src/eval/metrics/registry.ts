@@ -1,14 +1,13 @@
 /**
- * The metric registry: every metric by name, registered once (a duplicate name throws), and the
- * requirement checks run before a metric computes. Metric files register themselves on import;
- * src/eval/metrics/index.ts imports them all.
+ * The metric registry as a value: `MetricRegistry` holds metrics by name, built from explicit
+ * lists (a duplicate name or a malformed metric throws), plus the requirement checks run before a
+ * metric computes. Nothing here registers itself: src/eval/metrics/catalog.ts builds the registry
+ * lethe evaluates with from each family's list.
  */
 import { ITEM_KINDS, type ItemKind } from '../../data/items.ts';
 import { SPLIT_NAMES, SPLIT_PARTS, type SplitName, type SplitPart, type Task } from '../../data/task.ts';
 import { ConfigError } from '../../errors.ts';
 import { type Metric, type MetricContext, NO_ORACLE, NO_TARGET, type Requirement } from '../types.ts';
-
-const registry = new Map<string, Metric>();
 
 /** The named formats of MetricFormat (besides a number of decimals). */
 export const METRIC_FORMATS = ['pct', 'sci', 'seconds', 'mb', 'count'] as const;
@@ -48,10 +47,8 @@ function checkRequirementSyntax(metric: string, req: Requirement): void {
   }
 }
 
-export function registerMetric(metric: Metric): Metric {
-  if (registry.has(metric.name)) {
-    throw new ConfigError(`metric ${metric.name} is registered twice`);
-  }
+/** Check a metric's requirements, label and format; throws ConfigError naming the metric. */
+function checkMetric(metric: Metric): void {
   for (const r of metric.requires ?? []) checkRequirementSyntax(metric.name, r);
   if (metric.label.trim() === '') throw new ConfigError(`metric ${metric.name} has no label`);
   const f = metric.format;
@@ -60,23 +57,50 @@ export function registerMetric(metric: Metric): Metric {
       expected: `a number of decimals 0-10 or one of ${METRIC_FORMATS.join(', ')}`,
     });
   }
-  registry.set(metric.name, metric);
-  return metric;
 }
 
-export function getMetric(name: string): Metric {
-  const m = registry.get(name);
-  if (!m) {
-    throw new ConfigError(`unknown metric "${name}"`, {
-      hint: `known metrics: ${[...registry.keys()].sort().join(', ')}`,
-    });
+/** Metrics by name, in the order they were added. */
+export class MetricRegistry {
+  private readonly byName = new Map<string, Metric>();
+
+  constructor(metrics: Iterable<Metric> = []) {
+    for (const m of metrics) this.add(m);
   }
-  return m;
+
+  /** Add a checked metric; a name already present throws. */
+  add(metric: Metric): Metric {
+    if (this.byName.has(metric.name)) {
+      throw new ConfigError(`metric ${metric.name} is registered twice`);
+    }
+    checkMetric(metric);
+    this.byName.set(metric.name, metric);
+    return metric;
+  }
+
+  get(name: string): Metric {
+    const m = this.byName.get(name);
+    if (!m) {
+      throw new ConfigError(`unknown metric "${name}"`, {
+        hint: `known metrics: ${this.names().join(', ')}`,
+      });
+    }
+    return m;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** Every name, sorted. */
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  /** Every metric, in the order added. */
+  all(): Metric[] {
+    return [...this.byName.values()];
+  }
 }
-
-export const hasMetric = (name: string): boolean => registry.has(name);
-
-export const metricNames = (): string[] => [...registry.keys()].sort();
 
 /** The items of the task's own format in a split, else the first non-empty part (qa, text, tokens). */
 export function primaryPart(task: Task, split: SplitName): SplitPart | null {

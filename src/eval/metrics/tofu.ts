@@ -18,7 +18,6 @@ import {
   truthRatio,
 } from '../truth-ratio.ts';
 import { type Metric, type MetricContext, type MetricOutput, MetricSkip, skip } from '../types.ts';
-import { registerMetric } from './registry.ts';
 import {
   greedyAnswers,
   jsonNumber,
@@ -166,6 +165,7 @@ const ROLE_WORDS: Record<TofuRole, string> = {
   worldFacts: 'world facts',
 };
 
+const roleMetrics: Metric[] = [];
 for (const role of ROLES) {
   const forget = role === 'forget';
   const direction = forget ? 'closer-to-oracle' : 'higher';
@@ -174,7 +174,7 @@ for (const role of ROLES) {
    * normalised P̃(y)/(P̃(y)+Σ_j P̃(ŷ_j))). Direction: forget closer-to-oracle, others higher.
    * Missing set: skipped; an item with no scored token is left out (counted in extra).
    */
-  registerMetric({
+  roleMetrics.push({
     name: `tofu.${role}.prob`,
     label: `Probability (${ROLE_LABEL[role]})`,
     direction,
@@ -187,7 +187,7 @@ for (const role of ROLES) {
    * reference answer. Direction: forget closer-to-oracle, others higher. An empty generation
    * scores 0; a missing set is skipped.
    */
-  registerMetric({
+  roleMetrics.push({
     name: `tofu.${role}.rouge`,
     label: `ROUGE-L (${ROLE_LABEL[role]})`,
     direction,
@@ -200,7 +200,7 @@ for (const role of ROLES) {
    * others mean max(0, 1 − R). Direction: forget closer-to-oracle, others higher. Items without
    * perturbed answers are left out; a set with none is skipped.
    */
-  registerMetric({
+  roleMetrics.push({
     name: `tofu.${role}.truthRatio`,
     label: `Truth ratio (${ROLE_LABEL[role]})`,
     direction,
@@ -217,7 +217,7 @@ for (const role of ROLES) {
  * reason. Items with a non-finite R are left out of both samples; an empty sample gives null with
  * the test's reason.
  */
-export const forgetQuality: Metric = registerMetric({
+export const forgetQuality: Metric = {
   name: 'tofu.forgetQuality',
   label: 'Forget quality',
   direction: 'higher',
@@ -247,7 +247,7 @@ export const forgetQuality: Metric = registerMetric({
       extra,
     };
   },
-});
+};
 
 /**
  * tofu.modelUtility: harmonic mean of {probability, ROUGE recall, truth ratio} × {retain, real
@@ -256,7 +256,7 @@ export const forgetQuality: Metric = registerMetric({
  * the numbers that exist (extra.used says how many of 9); with none at all it is skipped. A zero
  * component makes it 0, as the harmonic mean does.
  */
-export const modelUtility: Metric = registerMetric({
+export const modelUtility: Metric = {
   name: 'tofu.modelUtility',
   label: 'Model utility',
   direction: 'higher',
@@ -296,4 +296,7 @@ export const modelUtility: Metric = registerMetric({
       },
     };
   },
-});
+};
+
+/** The TOFU family: per role prob, rouge, truth ratio; then forget quality and model utility. */
+export const tofuMetrics: readonly Metric[] = [...roleMetrics, forgetQuality, modelUtility];

@@ -5,7 +5,6 @@
  * benchmark's metrics (tofu.retain.*, muse.knowmem.retain, mcq.retain, ...).
  */
 import type { Metric, MetricOutput } from '../types.ts';
-import { registerMetric } from './registry.ts';
 import { jsonNumber, series } from './shared.ts';
 
 /**
@@ -13,7 +12,7 @@ import { jsonNumber, series } from './shared.ts';
  * document's own perplexity. Direction: lower. Skipped without the set; documents with no scored
  * token add nothing (with none at all the value is null with a note).
  */
-export const perplexity: Metric = registerMetric({
+export const perplexity: Metric = {
   name: 'utility.perplexity',
   label: 'Perplexity',
   direction: 'lower',
@@ -43,4 +42,7 @@ export const perplexity: Metric = registerMetric({
       extra: tokens === 0 ? { tokens, note: 'no scored token' } : { tokens, documents: docs.length },
     };
   },
-});
+};
+
+/** The utility family, in the order the registry lists it. */
+export const utilityMetrics: readonly Metric[] = [perplexity];

@@ -7,13 +7,14 @@
  *   int8, int4   per-channel weight fake-quantisation
  *   paraphrase   the forget questions reworded
  *   adversarial  the forget questions inside role-play / jailbreak templates (mean over templates)
+ * This file only defines them (robustnessChecks); src/eval/metrics/catalog.ts registers them.
  */
 
 import type { QaItem } from '../../data/items.ts';
 import { qaAnswer, qaExample, qaPrompt } from '../../text/format.ts';
 import { jsonNumber, meanOutput, series } from '../metrics/shared.ts';
 import { ModelEval } from '../model-eval.ts';
-import { registerRobustnessCheck } from '../robustness-hook.ts';
+import type { RobustnessCheck } from '../robustness-hook.ts';
 import { finiteMean } from '../truth-ratio.ts';
 import { skip } from '../types.ts';
 import { adversarialQueries, attackText } from './prompts.ts';
@@ -32,7 +33,10 @@ const meanNll = (m: ModelEval, items: readonly QaItem[]): number => finiteMean(i
 
 const RELEARN = { fraction: 0.5, steps: 10, lr: 1e-3, batchSize: 4 };
 
-registerRobustnessCheck({
+/** The built-in checks, in the order the robustness suite lists them (src/eval/metrics/catalog.ts registers them). */
+export const robustnessChecks: RobustnessCheck[] = [];
+
+robustnessChecks.push({
   name: 'relearn',
   label: 'NLL after relearning',
   direction: 'closer-to-oracle',
@@ -76,7 +80,7 @@ registerRobustnessCheck({
 });
 
 for (const bits of [8, 4] as const) {
-  registerRobustnessCheck({
+  robustnessChecks.push({
     name: `int${bits}`,
     label: `NLL after int${bits}`,
     direction: 'closer-to-oracle',
@@ -101,7 +105,7 @@ for (const bits of [8, 4] as const) {
   });
 }
 
-registerRobustnessCheck({
+robustnessChecks.push({
   name: 'paraphrase',
   label: 'NLL on paraphrases',
   direction: 'closer-to-oracle',
@@ -121,7 +125,7 @@ registerRobustnessCheck({
   },
 });
 
-registerRobustnessCheck({
+robustnessChecks.push({
   name: 'adversarial',
   label: 'NLL under attack prompts',
   direction: 'closer-to-oracle',

@@ -20,7 +20,7 @@ import { ConfigError } from '../../errors.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { cloneModel } from '../../models/registry.ts';
 import { Rng } from '../../tensor/index.ts';
-import type { Example } from '../../train/batching.ts';
+import type { Example } from '../../text/batch.ts';
 import { type StepLog, train } from '../../train/trainer.ts';
 
 export interface RelearnOptions {

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { evalWorld } from '../../../test/helpers/eval-world.ts';
 import { transformFromJson } from '../../unlearn/prompted.ts';
 import { getMetric } from '../metrics/index.ts';
 import { ModelEval } from '../model-eval.ts';
 import { defaultEvalOptions } from '../options.ts';
 import { runMetric } from '../run-metric.ts';
 import { transformWarnings } from '../runner.ts';
-import { evalWorld } from '../test-fixture.ts';
 
 test("robustness.adversarial and .paraphrase score the icul run's transformed prompts", async () => {
   const w = await evalWorld();
@@ -56,6 +56,7 @@ test("robustness.adversarial and .paraphrase score the icul run's transformed pr
       oracle: null,
       options: me.options,
       log() {},
+      metric: getMetric,
     });
     assert.ok('value' in result && result.value === 1, `${metric}: ${JSON.stringify(result)}`);
     const attacked = scored.filter((p) => !p.endsWith(`Question: ${forget.question}\nAnswer:`));

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, param, setGrad } from '../../../test/helpers/nn-params.ts';
 import { CheckpointError, ConfigError } from '../../errors.ts';
-import { assertClose, param, setGrad } from '../test-helpers.ts';
 import { AdamW } from './adamw.ts';
 
 const TOL = 2e-6;

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose, param, setGrad } from '../../../test/helpers/nn-params.ts';
 import { ConfigError } from '../../errors.ts';
-import { assertClose, param, setGrad } from '../test-helpers.ts';
 import { clipGradNorm } from './clip.ts';
 
 function setup(gb: number[] = [12]) {

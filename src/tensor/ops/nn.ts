@@ -35,8 +35,14 @@ export function logSoftmax(x: Tensor): Tensor {
   return record('logSoftmax', new Tensor(out, x.shape), [x], {});
 }
 
+/**
+ * The target label of a position that is not scored (padding, prompt tokens): skipped by
+ * crossEntropy by default. -100, as in PyTorch, so label arrays carry over unchanged.
+ */
+export const IGNORE_INDEX = -100;
+
 export interface CrossEntropyOptions {
-  /** Targets equal to this are skipped (loss 0, no gradient). Default -100, as in PyTorch. */
+  /** Targets equal to this are skipped (loss 0, no gradient). Default IGNORE_INDEX. */
   ignoreIndex?: number;
   /** 'none': per-position losses shaped like targets; 'sum'; 'mean' over non-ignored positions (default). */
   reduction?: 'none' | 'sum' | 'mean';
@@ -47,7 +53,7 @@ export interface CrossEntropyOptions {
  * target is ignored is NaN (0/0, as in PyTorch), so a caller cannot mistake it for a real loss.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const ignoreIndex = opts.ignoreIndex ?? IGNORE_INDEX;
   const [rows, cols] = rowsCols('crossEntropy', logits);
   if (targets.dtype !== 'int32' || targets.size !== rows || targets.ndim !== logits.ndim - 1) {
     throw new ShapeError(

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { EXTRACTION_DIR, GPT2_DIR, skipUnless } from '../../../test/helpers/shared-datasets.ts';
 import { readNpy } from '../../io/npy.ts';
 import { loadTokenizer } from './load.ts';
-import { BENCHMARK_DIR, GPT2_DIR, skipUnless } from './test-data.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 const skip = skipUnless(join(GPT2_DIR, 'tokenizer.json'));
-const skipBench = skip || skipUnless(join(BENCHMARK_DIR, 'train_prefix.npy'));
+const skipBench = skip || skipUnless(join(EXTRACTION_DIR, 'train_prefix.npy'));
 
 let cached: Tokenizer | undefined;
 const gpt2 = () => {
@@ -141,7 +141,7 @@ test('gpt2: special tokens are matched before BPE and can be skipped when decodi
 });
 
 function rows(file: string): { data: Uint16Array; R: number; C: number } {
-  const a = readNpy(join(BENCHMARK_DIR, file));
+  const a = readNpy(join(EXTRACTION_DIR, file));
   assert.equal(a.dtype, 'uint16');
   const [R, C] = a.shape;
   return { data: a.data as Uint16Array, R, C };

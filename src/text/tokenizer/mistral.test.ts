@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MISTRAL_DIR, skipUnless } from '../../../test/helpers/shared-datasets.ts';
 import { loadTokenizer, tokenizerFromJson } from './load.ts';
-import { MISTRAL_DIR, skipUnless } from './test-data.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 const skip = skipUnless(join(MISTRAL_DIR, 'tokenizer.json'));

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { EXTRACTION_DIR, skipUnless } from '../../../test/helpers/shared-datasets.ts';
 import { DataError } from '../../errors.ts';
 import { parseNpy, readNpy } from '../../io/npy.ts';
-import { BENCHMARK_DIR, skipUnless } from './test-data.ts';
 
 /** A .npy file of the given version with `header` padded so the data starts at a multiple of 64. */
 function npy(version: 1 | 2, header: string, data: Uint8Array): Uint8Array {
@@ -71,9 +71,9 @@ test('npy: malformed files are DataErrors naming the source', () => {
   assert.throws(() => readNpy('/nonexistent/file.npy'), DataError);
 });
 
-const skip = skipUnless(join(BENCHMARK_DIR, 'val_prefix.npy'));
+const skip = skipUnless(join(EXTRACTION_DIR, 'val_prefix.npy'));
 test('npy: reads the extraction benchmark arrays', { skip }, () => {
-  const a = readNpy(join(BENCHMARK_DIR, 'val_prefix.npy'));
+  const a = readNpy(join(EXTRACTION_DIR, 'val_prefix.npy'));
   assert.equal(a.dtype, 'uint16');
   assert.deepEqual(a.shape, [1000, 50]);
   assert.ok(a.data.every((v) => (v as number) < 50257));

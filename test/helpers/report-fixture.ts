@@ -4,12 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Summary } from '../study/study-schema.ts';
-import { parseSummary } from './load.ts';
+import { parseSummary } from '../../src/report/load.ts';
+import type { Summary } from '../../src/study/study-schema.ts';
 
-export const FIXTURE_PATH = fileURLToPath(
-  new URL('../../test/report/fixtures/summary.json', import.meta.url),
-);
+export const FIXTURE_PATH = fileURLToPath(new URL('../report/fixtures/summary.json', import.meta.url));
 
 /** A fresh, validated copy of the fixture that a test may change freely. */
 export function fixture(): Summary {

@@ -4,15 +4,15 @@
  * the same way on the retain split only. Built once per process in about two seconds; every call
  * gets fresh copies of both models.
  */
-import type { McqItem, PiiRecord } from '../data/items.ts';
-import type { Task } from '../data/task.ts';
-import type { CausalLM } from '../models/causal-lm.ts';
-import { buildModel, cloneModel } from '../models/registry.ts';
-import { Rng } from '../tensor/index.ts';
-import { qaAnswer, qaPrompt, splitExamples } from '../text/format.ts';
-import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
-import { train } from '../train/trainer.ts';
-import { tinyWorld } from '../unlearn/test-fixture.ts';
+import type { McqItem, PiiRecord } from '../../src/data/items.ts';
+import type { Task } from '../../src/data/task.ts';
+import type { CausalLM } from '../../src/models/causal-lm.ts';
+import { buildModel, cloneModel } from '../../src/models/registry.ts';
+import { Rng } from '../../src/tensor/index.ts';
+import { qaAnswer, qaPrompt, splitExamples } from '../../src/text/format.ts';
+import type { Tokenizer } from '../../src/text/tokenizer/tokenizer.ts';
+import { train } from '../../src/train/trainer.ts';
+import { tinyWorld } from '../../src/unlearn/test-fixture.ts';
 
 export interface EvalWorld {
   task: Task;

@@ -1,21 +1,10 @@
 /**
- * Test helpers for src/io: temporary folders and hand-built (possibly malformed) safetensors
- * files. Used by tests only.
+ * Test helpers for src/io: hand-built (possibly malformed) safetensors files, float32 bit
+ * patterns, and a check that atomic writes left no temporary files. Used by tests only.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** Run `fn` with a fresh temporary folder, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'lethe-io-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * Bytes of a safetensors file from a header (object or raw text, padded with spaces to 8) and a

@@ -1,6 +1,6 @@
 /** Helpers shared by the nn tests: tolerant array comparison and parameter construction. */
 import assert from 'node:assert/strict';
-import { Tensor } from '../tensor/index.ts';
+import { Tensor } from '../../src/tensor/index.ts';
 
 /** |actual[i] − expected[i]| <= tol for every i (and equal lengths). */
 export function assertClose(
