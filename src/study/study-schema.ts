@@ -68,26 +68,35 @@ export const SearchTrialSchema = z.strictObject({
 });
 
 /** What a run's oracle-free search tried and chose, and what the oracle would have chosen. */
-export const RunSearchSchema = z.strictObject({
-  strategy: z.string(),
-  /** The share of the target's utility a setting had to keep. */
-  utilityFloor: z.number(),
-  /** Retain QA items of the validation part the utility was measured on. */
-  validationItems: z.number().int().nonnegative(),
-  trials: z.array(SearchTrialSchema).min(1),
-  /** Index (into trials) of the setting the rule chose. */
-  chosen: z.number().int().nonnegative(),
-  /** False when no setting kept the utility floor (the most useful one was taken). */
-  eligible: z.boolean(),
-  /** Index of the trial the oracle would have chosen (best grade among the finalists), or null. */
-  oracleChoice: z.number().int().nonnegative().nullable(),
-  /** The oracle's choice's grade minus the rule's choice's (0 when they agree), or null. */
-  gap: Value,
-  /** The metric the oracle graded with. */
-  oracleMetric: z.string(),
-  /** Wall time of every trial together (s). */
-  seconds: z.number().nonnegative(),
-});
+export const RunSearchSchema = z
+  .strictObject({
+    strategy: z.string(),
+    /** The share of the target's utility a setting had to keep. */
+    utilityFloor: z.number(),
+    /** Retain QA items of the validation part the utility was measured on. */
+    validationItems: z.number().int().nonnegative(),
+    trials: z.array(SearchTrialSchema).min(1),
+    /** Index (into trials) of the setting the rule chose. */
+    chosen: z.number().int().nonnegative(),
+    /** False when no setting kept the utility floor (the most useful one was taken). */
+    eligible: z.boolean(),
+    /** Index of the trial the oracle would have chosen (best grade among the finalists), or null. */
+    oracleChoice: z.number().int().nonnegative().nullable(),
+    /** The oracle's choice's grade minus the rule's choice's (0 when they agree), or null. */
+    gap: Value,
+    /** The metric the oracle graded with. */
+    oracleMetric: z.string(),
+    /** Wall time of every trial together (s). */
+    seconds: z.number().nonnegative(),
+  })
+  .superRefine((s, ctx) => {
+    for (const key of ['chosen', 'oracleChoice'] as const) {
+      const i = s[key];
+      if (i !== null && i >= s.trials.length) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `no trial ${i} (${s.trials.length} trials)` });
+      }
+    }
+  });
 export type RunSearch = z.infer<typeof RunSearchSchema>;
 
 /**
