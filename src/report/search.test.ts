@@ -128,8 +128,8 @@ describe('a searched run in the report', () => {
 
   test('its caption names the rule, the two choices and the gap', () => {
     const plan = planCharts(searched()).find((p) => p.name === 'search-npo-s0')!;
-    assert.match(plan.caption, /4 in all, 3 kept 95\.0% of the target's utility/);
-    assert.match(plan.caption, /It chose lr=0\.00001 \(AUC 0\.560, utility 97\.0%\)/);
+    assert.match(plan.caption, /4 in all, 3 kept 95% of the target's utility/);
+    assert.match(plan.caption, /It chose lr=0\.00001 \(AUC 0\.560, utility 97%\)/);
     assert.match(
       plan.caption,
       /The oracle would have chosen lr=0\.00003 \(forget quality 0\.410 against the rule's 0\.120\): gap 0\.290\./,
@@ -192,9 +192,9 @@ describe('a searched run in the report', () => {
     assert.match(md, /## Tuning without the oracle/);
     assert.match(
       md,
-      /\| npo β=0\.1 lr=1e-5 \| grid \| 4 \(3\) \| lr=0\.00001 \| 0\.560 \| 97\.0% \| lr=0\.00003 \| 0\.290 \| 3\.1% of the oracle's training time, 1\.2% of its FLOPs \(with the search: 5\.1% of its time\) \|/,
+      /\| npo β=0\.1 lr=1e-5 \| grid \| 4 \(3\) \| lr=0\.00001 \| 0\.560 \| 97% \| lr=0\.00003 \| 0\.290 \| 3\.1% of the oracle's training time, 1\.2% of its FLOPs \(with the search: 5\.1% of its time\) \|/,
     );
-    assert.match(md, /- grad-diff [^\n]*: 10\.0% of the oracle's training time, 0\.042% of its FLOPs\n/);
+    assert.match(md, /- grad-diff [^\n]*: 10% of the oracle's training time, 0\.042% of its FLOPs\n/);
   });
 
   test('several seeds: one plot per seed, costs averaged in the merged row', async () => {
@@ -252,7 +252,7 @@ describe('summaries without the new fields', () => {
     assert.throws(() => parseSummary(s, 'bad.json'), /runs\[0\]\.search\.oracleChoice[^\n]*no trial 7/);
   });
 
-  test('formatShare keeps two significant digits below 1%', () => {
+  test('formatShare: two significant digits below 1%, whole percentages whole', () => {
     assert.deepEqual([0.031, 0.00042, 0, 1.4, null].map(formatShare), ['3.1%', '0.042%', '0%', '140%', '—']);
   });
 });

@@ -10,11 +10,12 @@ import type { RunRow, RunSearch, Summary } from '../study/study-schema.ts';
 import { type ChartPlan, CONFIG, type Layer } from './chart-style.ts';
 import { formatArg, formatValue, seriesOf } from './format.ts';
 
-/** A share as a percentage that keeps two significant digits below 1% ("0.042%", "3.1%", "140%"). */
+/** A share as a percentage: two significant digits below 1% ("0.042%"), else one decimal ("3.1%"), whole when whole ("95%", "140%"). */
 export function formatShare(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   const pct = 100 * x;
-  if (pct === 0) return '0%';
+  // Whole percentages (a 95% floor) print whole.
+  if (Math.abs(pct - Math.round(pct)) < 1e-9) return `${Math.round(pct)}%`;
   if (pct < 1) return `${Number(pct.toPrecision(2))}%`;
   if (pct < 100) return `${pct.toFixed(1)}%`;
   return `${Math.round(pct)}%`;
@@ -184,7 +185,7 @@ export function searchChart(
   const y = {
     field: 'y',
     type: 'quantitative',
-    title: "Utility, share of the target's (higher is better)",
+    title: "Utility, share of the target's",
     scale: { zero: false, nice: true },
     axis: { format: '.0%' },
   } as const;
@@ -240,7 +241,7 @@ export function searchChart(
       subtitle: `${s.trials.length} settings; dashed line: the utility floor (${floor})`,
     },
     width: 560,
-    height: 320,
+    height: 340,
     data: { values: points },
     layer: layers,
     resolve: { scale: { color: 'independent', shape: 'independent' } },
