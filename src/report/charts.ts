@@ -7,39 +7,11 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Column, RunRow, Summary } from '../study/study-schema.ts';
+import { type ChartPlan, CONFIG, type Layer } from './chart-style.ts';
 import { cellValue, DIRECTION_TEXT, formatValue, type Series, seriesOf } from './format.ts';
+import { searchCharts } from './search.ts';
 
-export interface ChartPlan {
-  /** File-safe name: plots/<name>.png and the HTML id. */
-  name: string;
-  title: string;
-  /** One or two sentences under the chart: what it shows and how to read it. */
-  caption: string;
-  /** Null when there is nothing to draw; `reason` says why. */
-  spec: TopLevelSpec | null;
-  reason?: string;
-  /** Rows left out of the chart, with why (missing values). */
-  omitted: string[];
-}
-
-const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-
-/** Shared look: readable type sizes, light grids, white background (the PNGs need one too). */
-const CONFIG = {
-  font: FONT,
-  background: 'white',
-  padding: 8,
-  view: { stroke: '#d0d0d0' },
-  axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal', gridColor: '#ececec' },
-  // Label limits 0 = none: run names are shown whole, never cut with an ellipsis.
-  legend: { labelFontSize: 12, titleFontSize: 13, labelLimit: 0, symbolSize: 110 },
-  header: { labelFontSize: 13, labelFontWeight: 'bold', labelLimit: 0, labelPadding: 6 },
-  title: { fontSize: 16, subtitleFontSize: 13, anchor: 'start', offset: 12 },
-  text: { fontSize: 12 },
-} as const;
-
-/** One layer of a layered Vega-Lite spec. */
-type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number];
+export type { ChartPlan } from './chart-style.ts';
 
 const SHAPES = { target: 'square', oracle: 'diamond', run: 'circle' } as const;
 
@@ -552,11 +524,15 @@ export function truthRatioChart(summary: Summary, series: Series[] = seriesOf(su
   return { name, title, caption, spec, omitted };
 }
 
-/** Every plot of the report, in page order. */
-export function planCharts(summary: Summary): ChartPlan[] {
+/**
+ * Every plot of the report, in page order. `raw` is the summary before seeds were merged (the
+ * searches are per seed); by default the one given.
+ */
+export function planCharts(summary: Summary, raw: Summary = summary): ChartPlan[] {
   const series = seriesOf(summary);
   return [
     tradeoffChart(summary, series),
+    ...searchCharts(raw, summary),
     lossCurvesChart(summary, series),
     rocChart(summary, series),
     truthRatioChart(summary, series),

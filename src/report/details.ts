@@ -6,6 +6,7 @@
  */
 import type { RunRow, Summary } from '../study/study-schema.ts';
 import { escapeHtml, formatArg, formatCount, formatValue, MISSING, type Series } from './format.ts';
+import { formatShare } from './search.ts';
 
 type Example = RunRow['examples'][number];
 
@@ -78,6 +79,12 @@ function costTable(summary: Summary, row: RunRow): string {
     ['Seed', String(row.seed)],
   ];
   if (row.curves.step.length > 0) lines.push(['Logged steps', String(row.curves.step.length)]);
+  const c = row.costVsOracle;
+  if (c) {
+    lines.push(["Time vs the oracle's training", formatShare(c.time)]);
+    lines.push(["FLOPs vs the oracle's training", formatShare(c.flops)]);
+    if (c.withSearch !== undefined) lines.push(['Time with the search', formatShare(c.withSearch)]);
+  }
   return `<table class="kv">${lines
     .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`)
     .join('')}</table>`;

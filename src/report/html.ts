@@ -22,6 +22,7 @@ import {
   type Series,
   seriesOf,
 } from './format.ts';
+import { SEARCH_HEADINGS, searchCells, searchLines } from './search.ts';
 import { CSS, SORT_SCRIPT } from './styles.ts';
 import { studyFacts } from './text.ts';
 
@@ -180,8 +181,42 @@ ${svg}
 </section>`;
 }
 
-export function renderHtml(summary: Summary, charts: RenderedChart[]): string {
+/** The searches: a short table (one line per searched run) and each search's plot. */
+function searchHtml(raw: Summary, charts: RenderedChart[]): string {
+  const lines = searchLines(raw);
+  if (lines.length === 0) return '';
+  const head = SEARCH_HEADINGS.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = lines
+    .map(
+      (l) =>
+        `<tr>${searchCells(l)
+          .map((c) => `<td>${escapeHtml(c)}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<section id="search-section">
+<h2 id="search">Tuning without the oracle</h2>
+<p class="lede">Each searched method chose its setting with the forget set, a holdout set and retain
+data only: among settings that keep the utility floor on a validation part of retain, the one whose
+forget-vs-holdout membership AUC is closest to 0.5. The oracle graded every setting afterwards, for
+comparison only: the gap is how much forget quality the rule left on the table.</p>
+<div class="scroll"><table class="search-table" id="search-table">
+<thead><tr>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+${charts.map(chartHtml).join('\n')}
+</section>`;
+}
+
+/** Search plots are named search-<run>; they go in their own section, the rest under Plots. */
+const isSearchChart = (c: RenderedChart): boolean => c.plan.name.startsWith('search-');
+
+export function renderHtml(summary: Summary, allCharts: RenderedChart[], raw: Summary = summary): string {
   const series = seriesOf(summary);
+  const charts = allCharts.filter((c) => !isSearchChart(c));
+  const search = searchHtml(raw, allCharts.filter(isSearchChart));
   const s = summary.study;
   const isTestData = /\btest data\b/i.test(s.description ?? '');
   const facts = studyFacts(summary)
@@ -189,6 +224,7 @@ export function renderHtml(summary: Summary, charts: RenderedChart[]): string {
     .join('');
   const toc = [
     ['leaderboard', 'Leaderboard'],
+    ...(search ? [['search', 'Tuning without the oracle']] : []),
     ...charts.map((c) => [`plot-${c.plan.name}`, c.plan.title]),
     ['details', 'Runs in detail'],
   ]
@@ -230,6 +266,7 @@ target's utility.</p>
 ${leaderboardHtml(summary, series)}
 ${legendHtml(summary)}
 </section>
+${search}
 
 <section id="plots">
 <h2>Plots</h2>

@@ -44,10 +44,12 @@ export async function renderReport(
   outDir: string,
   options: RenderOptions = {},
 ): Promise<ReportFiles> {
+  // Seeds merged for the leaderboard; the searches are drawn per seed, from the rows as written.
+  const raw = summary;
   summary = forDisplay(summary);
   const warn = options.onWarning ?? stderrWarning;
   const warnings: string[] = [];
-  const plans = planCharts(summary);
+  const plans = planCharts(summary, raw);
   const standalone = new Map<string, string>();
   const charts: RenderedChart[] = [];
   for (const plan of plans) {
@@ -63,8 +65,8 @@ export async function renderReport(
   await mkdir(outDir, { recursive: true });
   const html = join(outDir, 'report.html');
   const markdown = join(outDir, 'summary.md');
-  await writeFileAtomic(html, renderHtml(summary, charts));
-  await writeFileAtomic(markdown, renderMarkdown(summary));
+  await writeFileAtomic(html, renderHtml(summary, charts, raw));
+  await writeFileAtomic(markdown, renderMarkdown(raw));
 
   const pngs: string[] = [];
   if (options.png !== false && standalone.size > 0) {

@@ -41,8 +41,26 @@ export function mergeSeeds(rows: RunRow[]): RunRow {
     basis[k] = `mean ± sd over ${vs.length} of ${rows.length} seeds (${seeds.join(', ')})`;
   }
   const t = (f: (r: RunRow) => number) => meanSd(rows.map(f)).mean;
+  // Searches are per seed (the report draws each from the unmerged rows); costs are averaged.
+  const { search: _search, costVsOracle: _cost, ...rest } = first;
+  const costs = rows.map((r) => r.costVsOracle);
+  const meanOf = (f: (c: NonNullable<RunRow['costVsOracle']>) => number | null | undefined) => {
+    const vs = costs.map((c) => (c ? f(c) : null)).filter((v): v is number => typeof v === 'number');
+    return vs.length === rows.length ? meanSd(vs).mean : null;
+  };
+  const cost: RunRow['costVsOracle'] = costs.every(Boolean)
+    ? {
+        time: meanOf((c) => c.time),
+        flops: meanOf((c) => c.flops),
+        runFlops: meanOf((c) => c.runFlops),
+        ...(costs.some((c) => c?.withSearch !== undefined)
+          ? { withSearch: meanOf((c) => c.withSearch) }
+          : {}),
+      }
+    : undefined;
   return {
-    ...first,
+    ...rest,
+    ...(cost ? { costVsOracle: cost } : {}),
     id: first.id.replace(/-s-?\d+$/, '') || first.id,
     metrics,
     intervals,

@@ -34,6 +34,9 @@ nav.toc a { color: var(--accent); text-decoration: none; }
 nav.toc a:hover { text-decoration: underline; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; }
+table.search-table { font-size: 0.88rem; font-variant-numeric: tabular-nums; margin: 8px 0 16px; }
+table.search-table th, table.search-table td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+table.search-table thead th { border-bottom: 2px solid #b9c0c8; }
 table.leaderboard { width: 100%; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
 table.leaderboard th, table.leaderboard td { padding: 7px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 table.leaderboard thead th { white-space: normal; min-width: 5.5em; line-height: 1.25; }

@@ -14,6 +14,7 @@ import {
   formatHalfWidth,
   isReference,
 } from './format.ts';
+import { costText, SEARCH_HEADINGS, searchCells, searchLines } from './search.ts';
 import { forDisplay } from './seeds.ts';
 
 /** A cell's value with "± half-width" of its 95% interval, when it has one. */
@@ -108,6 +109,27 @@ export function renderMarkdown(shown: Summary): string {
       .map(([key, b]) => `- ${mdCell(rowName(summary, row))} · ${mdCell(key)}: ${mdCell(b)}`),
   );
   if (bases.length > 0) lines.push('', '### What the values rest on', '', ...bases);
+  const searches = searchLines(shown);
+  if (searches.length > 0) {
+    lines.push(
+      '',
+      '## Tuning without the oracle',
+      '',
+      'Each searched method chose its setting without the oracle: among settings keeping the utility ' +
+        'floor on a validation part of retain, the one whose forget-vs-holdout membership AUC is closest ' +
+        'to 0.5. The oracle graded every setting afterwards, for comparison only; the gap is its ' +
+        "choice's forget quality minus the rule's.",
+      '',
+      `| ${SEARCH_HEADINGS.join(' | ')} |`,
+      `| ${SEARCH_HEADINGS.map(() => '---').join(' | ')} |`,
+      ...searches.map((l) => `| ${searchCells(l).map(mdCell).join(' | ')} |`),
+    );
+  }
+  const costs = summary.runs.flatMap((row) => {
+    const text = costText(row);
+    return text ? [`- ${mdCell(rowName(summary, row))}: ${mdCell(text)}`] : [];
+  });
+  if (costs.length > 0) lines.push('', "### Cost against retraining (the oracle's training)", '', ...costs);
   lines.push('');
   return lines.join('\n');
 }

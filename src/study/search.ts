@@ -225,6 +225,9 @@ export interface SearchResult {
   oracleChoice?: { index: number; gap: number | null };
 }
 
+/** The metric the oracle grades each trial with, for the report's comparison only. */
+export const ORACLE_GRADE_METRIC = 'tofu.forgetQuality';
+
 /** The rule's order: eligible before not; then AUC closest to 0.5, else the higher utility. */
 export function ruleOrder(a: Trial, b: Trial): number {
   if (a.eligible !== b.eligible) return a.eligible ? -1 : 1;
@@ -368,12 +371,12 @@ export async function searchedArgs(o: {
         const { evaluate } = await import('../eval/index.ts');
         const r = await evaluate({
           task: o.task,
-          metrics: ['tofu.forgetQuality'],
+          metrics: [ORACLE_GRADE_METRIC],
           model: { model: m, tokenizer },
           oracle: { dir: oracleDir },
           options: { seed: o.seed, progress: false },
         });
-        const v = r.metrics['tofu.forgetQuality']?.unlearned;
+        const v = r.metrics[ORACLE_GRADE_METRIC]?.unlearned;
         return v && 'value' in v ? v.value : null;
       }
     : undefined;

@@ -50,6 +50,70 @@ export const ColumnSchema = z.strictObject({
 });
 export type Column = z.infer<typeof ColumnSchema>;
 
+/** One setting an oracle-free search tried (search.json's trial, NaN written as null). */
+export const SearchTrialSchema = z.strictObject({
+  /** The arguments the setting trained with (the entry's fixed ones included). */
+  args: z.record(z.string(), z.unknown()),
+  /** Successive-halving rung (0 for grid and random). */
+  rung: z.number().int().nonnegative(),
+  /** LOSS membership AUC, forget vs holdout: the rule's forget-side measure (closest to 0.5 wins). */
+  miaAuc: Value,
+  /** Utility as a share of the target's (the worse of retain probability and perplexity). */
+  utility: Value,
+  /** Kept the utility floor. */
+  eligible: z.boolean(),
+  seconds: z.number().nonnegative(),
+  /** The oracle's forget quality of this trial: recorded for comparison only, never used to choose. */
+  oracleGrade: Value,
+});
+
+/** What a run's oracle-free search tried and chose, and what the oracle would have chosen. */
+export const RunSearchSchema = z
+  .strictObject({
+    strategy: z.string(),
+    /** The share of the target's utility a setting had to keep. */
+    utilityFloor: z.number(),
+    /** Retain QA items of the validation part the utility was measured on. */
+    validationItems: z.number().int().nonnegative(),
+    trials: z.array(SearchTrialSchema).min(1),
+    /** Index (into trials) of the setting the rule chose. */
+    chosen: z.number().int().nonnegative(),
+    /** False when no setting kept the utility floor (the most useful one was taken). */
+    eligible: z.boolean(),
+    /** Index of the trial the oracle would have chosen (best grade among the finalists), or null. */
+    oracleChoice: z.number().int().nonnegative().nullable(),
+    /** The oracle's choice's grade minus the rule's choice's (0 when they agree), or null. */
+    gap: Value,
+    /** The metric the oracle graded with. */
+    oracleMetric: z.string(),
+    /** Wall time of every trial together (s). */
+    seconds: z.number().nonnegative(),
+  })
+  .superRefine((s, ctx) => {
+    for (const key of ['chosen', 'oracleChoice'] as const) {
+      const i = s[key];
+      if (i !== null && i >= s.trials.length) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `no trial ${i} (${s.trials.length} trials)` });
+      }
+    }
+  });
+export type RunSearch = z.infer<typeof RunSearchSchema>;
+
+/**
+ * What a run cost against retraining from scratch: its unlearning time and FLOPs as fractions of
+ * the oracle's training (same seed). FLOPs on both sides are 6·N·tokens trained on; null where a
+ * side has none recorded. For a searched run, `withSearch` adds every trial's time.
+ */
+export const CostVsOracleSchema = z.strictObject({
+  time: Value,
+  flops: Value,
+  /** The run's own training FLOPs (6·N·tokens of its step log), or null without a log. */
+  runFlops: Value,
+  /** Searched runs: (the search's time + the run's) ÷ the oracle's training time. */
+  withSearch: Value.optional(),
+});
+export type CostVsOracle = z.infer<typeof CostVsOracleSchema>;
+
 export const RunRowSchema = z.strictObject({
   id: z.string(),
   /** 'target' and 'oracle' for the reference rows, else the method name. */
@@ -99,6 +163,10 @@ export const RunRowSchema = z.strictObject({
   gradedAgainst: ReferenceSetSchema.optional(),
   /** Reference rows only: what training this model cost. */
   training: TrainingCostSchema.optional(),
+  /** Searched runs: every setting the oracle-free search tried (from the run's search.json). */
+  search: RunSearchSchema.optional(),
+  /** Runs: unlearning cost as a fraction of the oracle's training (absent in older summaries). */
+  costVsOracle: CostVsOracleSchema.optional(),
 });
 export type RunRow = z.infer<typeof RunRowSchema>;
 

@@ -45,6 +45,7 @@ import { spawnTied } from './child.ts';
 import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from './identity.ts';
 import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
+import { costVsOracle, readRunSearch, runTrainingFlops } from './run-extras.ts';
 import { type SearchSpec, searchedArgs } from './search.ts';
 import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
 import {
@@ -511,6 +512,14 @@ async function executeStudy(
         'efficiency.peakMemoryMb': manifest.timings.peakRssMb,
       });
       const method = getMethod(run.method);
+      const search = planned.search ? readRunSearch(runDir) : undefined;
+      const steps = manifest.requests.reduce((n, q) => n + q.steps, 0);
+      const cost = costVsOracle({
+        seconds: manifest.timings.seconds,
+        flops: runTrainingFlops(modelDir, results.models.unlearned.parameters, steps),
+        oracle: p.info.oracle,
+        ...(search ? { searchSeconds: search.seconds } : {}),
+      });
       rows.push({
         id: run.id,
         method: run.method,
@@ -530,6 +539,8 @@ async function executeStudy(
         trainableParameters: manifest.trainableParameters,
         timings: { seconds: manifest.timings.seconds, peakRssMb: manifest.timings.peakRssMb },
         gradedAgainst: refSet,
+        ...(search ? { search } : {}),
+        costVsOracle: cost,
       });
       resultsLines.push(
         JSON.stringify({ id: run.id, method: run.method, args: run.args, seed, metrics, notes }),

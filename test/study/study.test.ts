@@ -72,6 +72,13 @@ test('a tiny study runs end to end, resumes, and records its references and cost
   assert.ok(training.seconds > 0 && training.steps > 0 && training.tokens! > 0);
   assert.equal(training.flops, 6 * training.tokens! * readParams(set.target.dir));
   assert.ok(s.references.oracle.training!.tokens! < training.tokens!, 'the oracle trains on retain only');
+  // Each run's cost as a fraction of the oracle's training (time, and 6·N·tokens FLOPs).
+  const oracleCost = s.references.oracle.training!;
+  for (const r of s.runs) assert.equal(r.costVsOracle!.time, r.timings.seconds / oracleCost.seconds);
+  const gaCost = ga.costVsOracle!;
+  assert.ok(gaCost.runFlops! > 0);
+  assert.ok(Math.abs(gaCost.flops! - gaCost.runFlops! / oracleCost.flops!) < 1e-12);
+  assert.equal(s.runs.find((r) => r.method === 'icul')!.costVsOracle!.flops, 0, 'icul trains nothing');
   const wt = s.study.wallTime!;
   assert.ok(wt.training > 0 && wt.unlearning > 0 && wt.evaluation > 0);
   assert.ok(wt.total >= wt.training + wt.unlearning + wt.evaluation - 1e-3);
