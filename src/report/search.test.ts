@@ -9,12 +9,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { fixture } from '../../test/helpers/report-fixture.ts';
 import type { RunSearch, Summary } from '../study/study-schema.ts';
 import { planCharts } from './charts.ts';
 import { parseSummary } from './load.ts';
 import { renderReport } from './render.ts';
 import { formatShare } from './search.ts';
-import { fixture } from './test-helpers.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
