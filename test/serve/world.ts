@@ -3,10 +3,12 @@
  * folder, its trained 2-layer GPT-2 saved as an HF folder (version 0), a policy that passes on it,
  * and helpers to start `lethe serve` as a real process, make tokens and call the API.
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeTask } from '../../src/data/index.ts';
 import { savePretrained } from '../../src/text/pretrained.ts';
@@ -70,6 +72,14 @@ export interface Proc {
   stderr: () => string;
 }
 
+/** Every service a test started: killed when the test file ends, so a failed test never leaves one
+ * running (its open pipes would keep the test file, and the suite, from exiting). */
+const started = new Set<ChildProcess>();
+after(() => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** Start `lethe serve` on a free port; resolves once it listens. */
 export function startServe(w: World, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
   return new Promise((ok, fail) => {
@@ -92,6 +102,7 @@ export function startServe(w: World, extra: string[] = [], env: Record<string, s
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
     );
+    started.add(child);
     let err = '';
     let done = false;
     child.stderr!.on('data', (d: Buffer) => {
