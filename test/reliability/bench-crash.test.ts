@@ -44,7 +44,7 @@ async function studyConfig(out: string): Promise<string> {
         lr: 0.01,
       },
       suites: ['tofu'],
-      methods: [{ method: 'ga', args: { epochs: 40, lr: 0.002, batchSize: 1 } }, { method: 'icul' }],
+      methods: [{ method: 'ga', args: { epochs: 80, lr: 0.002, batchSize: 1 } }, { method: 'icul' }],
       examples: 1,
       cache,
       out,
@@ -151,7 +151,7 @@ test('bench: kill -9 at seeded random points, re-run, same results as an uninter
   const ga = ids.find((id) => id.startsWith('ga-'))!;
   const gaLog = (study: string) => join(study, 'kill', 'runs', ga, 'model', 'unlearn-log.jsonl');
   const gaSteps = lines(gaLog(a));
-  assert.ok(gaSteps >= 100, `${gaSteps} ga steps`);
+  assert.ok(gaSteps >= 300, `${gaSteps} ga steps`);
   // What B has to do: A's wall time less its training of the target and oracle (B reuses them).
   const span = Math.max(1000, elapsed - summaryA.study.wallTime.training * 1000);
 
@@ -169,7 +169,7 @@ test('bench: kill -9 at seeded random points, re-run, same results as an uninter
   };
 
   // 1: at a random step early in ga, so the unlearning child is killed mid-training with its
-  // parent: it ends (its watch polls every 200 ms) long before the rest of its steps could run.
+  // parent: it ends (its watch polls every 200 ms, about 45 steps here on idle cores) long before the rest could run.
   const step = rng.int(1, Math.floor(gaSteps / 4));
   const first = await benchKilledWhen(configB, b, () => lines(gaLog(b)) >= step);
   assert.ok(first.killed, `bench was killed at ga step ${step}`);
