@@ -2,20 +2,22 @@
  * Crash safety of `lethe bench`, through bin/lethe.js: a tiny study (ga and icul on a hand-made
  * task) runs once uninterrupted into folder A, then into folder B where it is SIGKILLed at kill
  * points drawn by a seeded generator — one at a random unlearning step of the ga run (so its
- * child is mid-training), two at random moments over the uninterrupted run's wall time — and is
+ * child is mid-training), three at random moments over the uninterrupted run's wall time — and is
  * re-run after each kill. After every kill no unlearning child of B is left running (children die
  * with their parent); in the end every run's results.json (without its `timings`, with the two
  * folders' names normalised) and results.jsonl (without the efficiency cells, which are the
- * manifests' wall time and peak memory) equal A's byte for byte, as do the unlearned weights and
- * logs, and the shared cache holds no `*.partial` folder or lock.
+ * manifests' wall time and peak memory) equal A's byte for byte, as do the unlearned weights,
+ * step logs and manifests (wall-clock fields apart); B holds the same files as A (a killed atomic
+ * write's hidden temporary file apart) and the shared cache no `*.partial` folder or lock.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { writeTask } from '../../src/data/index.ts';
+import { isAtomicTempName } from '../../src/io/atomic.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { tinyTask } from '../../src/unlearn/test-fixture.ts';
 
@@ -155,6 +157,21 @@ test('bench: kill -9 at seeded random points, re-run, same results as an uninter
   // What B has to do: A's wall time less its training of the target and oracle (B reuses them).
   const span = Math.max(1000, elapsed - summaryA.study.wallTime.training * 1000);
 
+  /** Where B's runs stood (for the diagnostic): evaluated, unlearned, unlearning or not started. */
+  const phase = (study: string) =>
+    ids
+      .map((id) => {
+        const run = join(study, 'kill', 'runs', id);
+        const stage = existsSync(join(run, 'evaluation.json'))
+          ? 'evaluated'
+          : existsSync(join(run, 'model', 'manifest.json'))
+            ? 'unlearned'
+            : existsSync(join(run, 'model'))
+              ? 'unlearning'
+              : 'not started';
+        return `${id.split('-')[0]} ${stage}`;
+      })
+      .join(', ');
   const rng = new Rng(41);
   const points: string[] = [];
   const afterKill = async (what: string, children: number[]) => {
@@ -169,7 +186,8 @@ test('bench: kill -9 at seeded random points, re-run, same results as an uninter
   };
 
   // 1: at a random step early in ga, so the unlearning child is killed mid-training with its
-  // parent: it ends (its watch polls every 200 ms, about 45 steps here on idle cores) long before the rest could run.
+  // parent: it ends (its watch polls every 200 ms, ~45 steps here on idle cores) long before the
+  // rest of its steps could run; without the watch it would finish and write its manifest.
   const step = rng.int(1, Math.floor(gaSteps / 4));
   const first = await benchKilledWhen(configB, b, () => lines(gaLog(b)) >= step);
   assert.ok(first.killed, `bench was killed at ga step ${step}`);
@@ -182,11 +200,12 @@ test('bench: kill -9 at seeded random points, re-run, same results as an uninter
     `the orphaned child stopped (at step ${reached} of ${gaSteps}) instead of finishing`,
   );
 
-  // 2, 3: at random moments over the uninterrupted run's wall time (a late one may find B done).
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const at = Math.round(rng.uniform() * span);
+  // 2-4: at random moments over the uninterrupted run's wall time, one in each third of it so
+  // that later phases (icul, evaluation, results, report) are hit too; a late one may find B done.
+  for (let third = 0; third < 3; third++) {
+    const at = Math.round(((third + rng.uniform()) / 3) * span);
     const r = await benchKilledWhen(configB, b, (ms) => ms >= at);
-    if (r.killed) await afterKill(`after ${at} ms`, r.children);
+    if (r.killed) await afterKill(`after ${at} ms (${phase(b)})`, r.children);
   }
   t.diagnostic(`bench killed ${points.join(', ')} (ga: ${gaSteps} steps; A took ${Math.round(elapsed)} ms)`);
   bench(configB);
@@ -236,6 +255,8 @@ test('bench: kill -9 at seeded random points, re-run, same results as an uninter
     });
     assert.deepEqual(manifest(y), manifest(x), `${id}/model/manifest.json`);
   }
+  const files = (study: string) => walk(study).filter((n) => !isAtomicTempName(basename(n)));
+  assert.deepEqual(files(b), files(a), 'B holds the same files as A');
   const leftovers = walk(cache).filter((n) => /\.(partial|lock)$/.test(n));
   assert.deepEqual(leftovers, [], 'no partial folder or lock is left in the cache');
 });
