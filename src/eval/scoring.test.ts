@@ -11,7 +11,7 @@ import { crossEntropy, IGNORE_INDEX, Tensor, valueAndGrad } from '../tensor/inde
 import { qaExample } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
-import { tinyWorld } from '../unlearn/test-fixture.ts';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { ModelEval } from './model-eval.ts';
 import { defaultEvalOptions } from './options.ts';
 import { gradNorm, scoreForEval } from './scoring.ts';

@@ -21,7 +21,7 @@ import { quantileOf, submitLoad } from '../serve/load.ts';
 import { hashToken, newToken } from '../serve/server.ts';
 import { prepare } from '../study/prepare.ts';
 import { savePretrained } from '../text/pretrained.ts';
-import { tinyTask, tinyWorld } from '../unlearn/test-fixture.ts';
+import { tinyTask, tinyWorld } from '../../test/helpers/unlearn-world.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/lethe.js', import.meta.url));
 const say = (m: string) => process.stderr.write(`bench serve: ${m}\n`);

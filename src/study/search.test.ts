@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.ts';
 import { savePretrained } from '../text/pretrained.ts';
 import '../unlearn/methods/index.ts';
 import { subjectOf } from '../unlearn/runner.ts';
-import { tinyWorld } from '../unlearn/test-fixture.ts';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import {
   candidateSettings,
   ruleOrder,

@@ -10,7 +10,7 @@ import { Rng } from '../tensor/index.ts';
 import { qaExample, splitExamples } from '../text/format.ts';
 import { scoreSequences } from '../text/score.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import { tinyTask } from '../unlearn/test-fixture.ts';
+import { tinyTask } from '../../test/helpers/unlearn-world.ts';
 import { collate, collatePacked, IGNORE_INDEX, packedSource } from './batching.ts';
 import { train } from './trainer.ts';
 

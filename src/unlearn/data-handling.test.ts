@@ -15,7 +15,7 @@ import { ConfigError, DataError } from '../errors.ts';
 import './methods/index.ts';
 import { getMethod } from './registry.ts';
 import { planUnlearn, randomAnswerExamples, requestsOf, subjectOf, unlearn } from './runner.ts';
-import { tinyWorld } from './test-fixture.ts';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 
 const quick = { epochs: 2, lr: 2e-3, batchSize: 4 };
 

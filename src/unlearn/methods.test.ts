@@ -10,7 +10,7 @@ import { ConfigError, DataError } from '../errors.ts';
 import './methods/index.ts';
 import { allMethods } from './registry.ts';
 import { unlearn } from './runner.ts';
-import { splitNll, tinyWorld } from './test-fixture.ts';
+import { splitNll, tinyWorld } from '../../test/helpers/unlearn-world.ts';
 
 const quick = { epochs: 3, lr: 2e-3, batchSize: 4 };
 

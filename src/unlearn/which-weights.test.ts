@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.ts';
 import './methods/index.ts';
 import { reachedHoldout } from './early-stop.ts';
 import { planUnlearn, unlearn } from './runner.ts';
-import { tinyWorld } from './test-fixture.ts';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 
 const quick = { epochs: 2, lr: 5e-3, batchSize: 4 };
 

@@ -12,7 +12,7 @@ import { Rng } from '../../tensor/index.ts';
 import { qaAnswer, qaExample, qaPrompt } from '../../text/format.ts';
 import { generate } from '../../text/generate.ts';
 import { scoreSequences } from '../../text/score.ts';
-import { tinyWorld } from '../../unlearn/test-fixture.ts';
+import { tinyWorld } from '../../../test/helpers/unlearn-world.ts';
 import {
   adversarialQueries,
   adversarialTemplates,

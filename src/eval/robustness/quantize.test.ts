@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { Rng } from '../../tensor/index.ts';
-import { splitNll, tinyWorld } from '../../unlearn/test-fixture.ts';
+import { splitNll, tinyWorld } from '../../../test/helpers/unlearn-world.ts';
 import { fakeQuantize, type QuantizeOptions, quantizableWeights, quantizeMatrix } from './quantize.ts';
 
 const F32_EPS = 2 ** -23;

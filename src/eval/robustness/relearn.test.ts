@@ -18,7 +18,7 @@ import { scoreSequences } from '../../text/score.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import '../../unlearn/methods/index.ts';
 import { unlearn } from '../../unlearn/runner.ts';
-import { tinyTask, tinyWorld } from '../../unlearn/test-fixture.ts';
+import { tinyTask, tinyWorld } from '../../../test/helpers/unlearn-world.ts';
 import { recoveryRate } from './recovery.ts';
 import { relearn, relearnSplit } from './relearn.ts';
 
