@@ -9,6 +9,7 @@ import {
   affine,
   crossEntropy,
   exp,
+  IGNORE_INDEX,
   log,
   logSoftmax,
   maximum,
@@ -20,7 +21,7 @@ import {
   sum,
   Tensor,
 } from '../tensor/index.ts';
-import { type Batch, IGNORE_INDEX } from '../train/batching.ts';
+import type { Batch } from '../text/batch.ts';
 
 /** Per-example summed NLL (B) with gradient, and the number of scored tokens of each example. */
 export function sequenceNll(
