@@ -24,6 +24,7 @@ import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { train } from '../train/trainer.ts';
 import './methods/index.ts';
+import { qaShot, SHOT_SEPARATOR } from '../text/format.ts';
 import {
   filterOutput,
   type GuardrailJson,
@@ -32,8 +33,6 @@ import {
   promptedGenerate,
   promptedScoreRequests,
   promptedTextRequests,
-  qaShot,
-  SHOT_SEPARATOR,
   saveTransform,
   transformFromJson,
   transformToJson,

@@ -14,16 +14,12 @@ import type { QaItem } from '../../data/items.ts';
 import type { Task } from '../../data/task.ts';
 import { ConfigError } from '../../errors.ts';
 import { Rng } from '../../tensor/index.ts';
-import { qaExample } from '../../text/format.ts';
+import { normaliseText, qaExample, qaShot, questionKey, SHOT_SEPARATOR } from '../../text/format.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
 import {
   type GuardrailJson,
   type IculJson,
-  normaliseText,
   patternKey,
-  qaShot,
-  questionKey,
-  SHOT_SEPARATOR,
   transformFromJson,
   usablePattern,
 } from '../prompted.ts';
