@@ -19,7 +19,6 @@ import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { epochBatches } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
 import { meanNll } from './losses.ts';
-import './methods/index.ts';
 import { negateTaskVector } from './methods/task-vector.ts';
 import { genericTargets } from './methods/whp.ts';
 import { unlearn } from './runner.ts';

@@ -106,3 +106,6 @@ export const randomLabel: UnlearnMethod<{
     };
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const gradientAscentMethods = [ga, gradDiff, gaKl, randomLabel];

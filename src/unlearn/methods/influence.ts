@@ -153,3 +153,6 @@ export const influence: UnlearnMethod<InfluenceArgs> = {
     }
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const influenceMethods = [influence];

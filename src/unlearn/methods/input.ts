@@ -370,3 +370,6 @@ export const guardrail: UnlearnMethod<GuardrailArgs> = {
     return transformFromJson(spec, 'guardrail transform');
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const inputMethods = [icul, guardrail];

@@ -108,3 +108,6 @@ export const rmu: UnlearnMethod<RmuArgs> = {
     };
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const rmuMethods = [rmu];

@@ -245,3 +245,6 @@ export const whp: UnlearnMethod<WhpArgs> = {
     );
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const whpMethods = [whp];
