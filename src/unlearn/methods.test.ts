@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { splitNll, tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { emptySplit } from '../data/task.ts';
 import { ConfigError, DataError } from '../errors.ts';
-import { gradientAscentMethods } from './methods/gradient-ascent.ts';
+import { gaMethods } from './methods/ga.ts';
 import { allMethods, listMethods, registerMethod } from './registry.ts';
 import { unlearn } from './runner.ts';
 
@@ -18,7 +18,7 @@ test('the registry holds the built-in methods in order, and refuses a duplicate 
   assert.deepEqual(listMethods().slice(0, 4), ['ga', 'grad-diff', 'ga-kl', 'random-label']);
   assert.equal(listMethods().length, 16);
   assert.throws(
-    () => registerMethod(gradientAscentMethods[0] as never),
+    () => registerMethod(gaMethods[0] as never),
     (e: unknown) => e instanceof ConfigError && /"ga" is registered twice/.test(e.message),
   );
 });

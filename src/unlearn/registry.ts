@@ -4,11 +4,15 @@
  * method with registerMethod; nothing registers itself on import.
  */
 import { ConfigError } from '../errors.ts';
-import { gradientAscentMethods } from './methods/gradient-ascent.ts';
+import { gaMethods } from './methods/ga.ts';
+import { gaKlMethods } from './methods/ga-kl.ts';
+import { gradDiffMethods } from './methods/grad-diff.ts';
+import { guardrailMethods } from './methods/guardrail.ts';
+import { iculMethods } from './methods/icul.ts';
 import { influenceMethods } from './methods/influence.ts';
-import { inputMethods } from './methods/input.ts';
 import { npoMethods } from './methods/npo.ts';
 import { preferenceMethods } from './methods/preference.ts';
+import { randomLabelMethods } from './methods/random-label.ts';
 import { rmuMethods } from './methods/rmu.ts';
 import { taskVectorMethods } from './methods/task-vector.ts';
 import { whpMethods } from './methods/whp.ts';
@@ -23,14 +27,18 @@ export function registerMethod<A>(m: UnlearnMethod<A>): void {
 
 /** The built-in methods, in the order `lethe methods` lists them. */
 const BUILT_IN = [
-  ...gradientAscentMethods,
+  ...gaMethods,
+  ...gradDiffMethods,
+  ...gaKlMethods,
+  ...randomLabelMethods,
   ...npoMethods,
   ...preferenceMethods,
   ...rmuMethods,
   ...taskVectorMethods,
   ...whpMethods,
   ...influenceMethods,
-  ...inputMethods,
+  ...iculMethods,
+  ...guardrailMethods,
 ];
 for (const m of BUILT_IN) registerMethod(m as never);
 
