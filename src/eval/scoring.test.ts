@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { crossEntropy, IGNORE_INDEX, Tensor, valueAndGrad } from '../tensor/index.ts';
 import { qaExample } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
-import { tinyWorld } from '../unlearn/test-fixture.ts';
 import { ModelEval } from './model-eval.ts';
 import { defaultEvalOptions } from './options.ts';
 import { gradNorm, scoreForEval } from './scoring.ts';

@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyTask, tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { resolveTask } from '../data/resolve-task.ts';
 import { writeTask } from '../data/task.ts';
 import { ConfigError } from '../errors.ts';
@@ -21,7 +22,6 @@ import { quantileOf, submitLoad } from '../serve/load.ts';
 import { hashToken, newToken } from '../serve/server.ts';
 import { prepare } from '../study/prepare.ts';
 import { savePretrained } from '../text/pretrained.ts';
-import { tinyTask, tinyWorld } from '../unlearn/test-fixture.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/lethe.js', import.meta.url));
 const say = (m: string) => process.stderr.write(`bench serve: ${m}\n`);

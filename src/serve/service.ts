@@ -9,7 +9,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveTask } from '../data/resolve-task.ts';
 import { CheckpointError, ConfigError } from '../errors.ts';
-import '../unlearn/methods/index.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { Ledger } from './ledger.ts';
 import { folderHash, ModelStore, storeDirOf } from './model-store.ts';

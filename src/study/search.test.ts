@@ -8,11 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { ConfigError } from '../errors.ts';
 import { savePretrained } from '../text/pretrained.ts';
-import '../unlearn/methods/index.ts';
 import { subjectOf } from '../unlearn/runner.ts';
-import { tinyWorld } from '../unlearn/test-fixture.ts';
 import {
   candidateSettings,
   ruleOrder,

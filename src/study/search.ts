@@ -28,12 +28,12 @@ import { writeJsonAtomic } from '../io/atomic.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { cloneModel } from '../models/registry.ts';
 import { Rng } from '../tensor/index.ts';
+import type { Example } from '../text/batch.ts';
 import { scoreInBlocks } from '../text/blocks.ts';
 import { qaExample, splitExamples } from '../text/format.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
-import type { Example } from '../train/batching.ts';
 import { planUnlearn, subjectOf, unlearn } from '../unlearn/runner.ts';
 
 const Range = z.strictObject({

@@ -17,7 +17,6 @@ import { ConfigError } from '../errors.ts';
 import { isAtomicTempName, writeJsonAtomic } from '../io/atomic.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
 import { activePromptFormat, keepChatTemplate } from '../text/template.ts';
-import '../unlearn/methods/index.ts';
 import { unlearn } from '../unlearn/runner.ts';
 
 export const MANIFEST_FILE = 'manifest.json';

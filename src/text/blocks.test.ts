@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { emptySplit } from '../data/task.ts';
 import { buildModel } from '../models/registry.ts';
 import { Rng } from '../tensor/index.ts';
-import { collate } from '../train/batching.ts';
+import { collate } from './batch.ts';
 import { scoreInBlocks, spanBlocks } from './blocks.ts';
 import { splitExamples } from './format.ts';
 import { scoreSequences } from './score.ts';

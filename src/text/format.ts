@@ -2,7 +2,9 @@
  * How lethe turns benchmark items into token sequences — one format everywhere (target and
  * oracle training, unlearning, evaluation), so a model is always asked the way it was taught.
  * QA: the active prompt format's prompt (template.ts; by default "Question: {q}\nAnswer:") then
- * its answer (by default " {a}") and EOS, with the loss on the answer only.
+ * its answer (by default " {a}") and EOS, with the loss on the answer only. Also the few-shot
+ * form (qaShot, SHOT_SEPARATOR) used by in-context prompts and the text normalisation questions
+ * are matched by (normaliseText, questionKey).
  */
 import type { QaItem, TextItem, TokenItem } from '../data/items.ts';
 import type { Split } from '../data/task.ts';
@@ -13,6 +15,19 @@ import type { Tokenizer } from './tokenizer/tokenizer.ts';
 
 export const qaPrompt = (question: string): string => formatQaPrompt(question);
 export const qaAnswer = (answer: string): string => formatQaAnswer(answer);
+
+/** One few-shot example in lethe's QA format (what qaExample trains on, minus EOS). */
+export const qaShot = (question: string, answer: string): string => qaPrompt(question) + qaAnswer(answer);
+
+/** Separator between in-context examples, and between the context and the query. */
+export const SHOT_SEPARATOR = '\n\n';
+
+/** Case-, width- and whitespace-insensitive form used for every match (queries and patterns). */
+export const normaliseText = (s: string): string =>
+  s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+
+/** The key a question is matched by: normalised, trailing punctuation dropped. */
+export const questionKey = (q: string): string => normaliseText(q).replace(/[\s?.!]+$/, '');
 
 /** Prompt + answer as an example scored on the answer (and EOS, when the tokenizer has one). */
 export function qaExample(tok: Tokenizer, question: string, answer: string, withEos = true): Example {

@@ -8,11 +8,6 @@ import { DataError } from '../errors.ts';
 import { IGNORE_INDEX, Rng, Tensor } from '../tensor/index.ts';
 import { type Batch, collate, type Example } from '../text/batch.ts';
 
-// Re-exported for the modules that import them from here (src/unlearn); defined in src/tensor and
-// src/text/batch.ts.
-export { type Batch, collate, type Example } from '../text/batch.ts';
-export { IGNORE_INDEX };
-
 export function checkExamples(examples: readonly Example[], where: string, vocabSize?: number): void {
   examples.forEach((e, i) => {
     if (e.ids.length < 2 || !Number.isInteger(e.start) || e.start < 1 || e.start >= e.ids.length + 1) {

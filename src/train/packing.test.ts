@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tinyTask } from '../../test/helpers/unlearn-world.ts';
 import { buildModel } from '../models/registry.ts';
-import { Rng } from '../tensor/index.ts';
+import { IGNORE_INDEX, Rng } from '../tensor/index.ts';
+import { collate } from '../text/batch.ts';
 import { qaExample, splitExamples } from '../text/format.ts';
 import { scoreSequences } from '../text/score.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import { tinyTask } from '../unlearn/test-fixture.ts';
-import { collate, collatePacked, IGNORE_INDEX, packedSource } from './batching.ts';
+import { collatePacked, packedSource } from './batching.ts';
 import { train } from './trainer.ts';
 
 test('packed rows keep each example’s scored tokens and never exceed the context', () => {

@@ -4,7 +4,9 @@
  * with refusal or random answers when a method needs them. Every batch is a pure function of
  * (epoch, index), so interrupted runs resume exactly.
  */
-import { type Batch, collate, type Example, epochOrder } from '../train/batching.ts';
+
+import { type Batch, collate, type Example } from '../text/batch.ts';
+import { epochOrder } from '../train/batching.ts';
 import type { BatchSource } from '../train/trainer.ts';
 import type { MethodContext, Needs, UnlearnBatch } from './types.ts';
 

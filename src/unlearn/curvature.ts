@@ -12,7 +12,8 @@
 import { NumericError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { affine, Rng, type Tensor } from '../tensor/index.ts';
-import { type Example, epochBatches } from '../train/batching.ts';
+import type { Example } from '../text/batch.ts';
+import { epochBatches } from '../train/batching.ts';
 import { meanNll } from './losses.ts';
 
 /** A scalar loss evaluated at the parameters' current values (a fresh graph on every call). */

@@ -10,12 +10,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import type { Task } from '../data/task.ts';
 import { ConfigError, DataError } from '../errors.ts';
-import './methods/index.ts';
 import { getMethod } from './registry.ts';
 import { planUnlearn, randomAnswerExamples, requestsOf, subjectOf, unlearn } from './runner.ts';
-import { tinyWorld } from './test-fixture.ts';
 
 const quick = { epochs: 2, lr: 2e-3, batchSize: 4 };
 

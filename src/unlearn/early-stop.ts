@@ -11,8 +11,8 @@ import { elPositions } from '../eval/metrics/memorisation.ts';
 import { ngramOverlap } from '../eval/text/ngram.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { noGrad } from '../tensor/index.ts';
+import type { Example } from '../text/batch.ts';
 import { generate } from '../text/generate.ts';
-import type { Example } from '../train/batching.ts';
 import { memorisationAccuracy } from '../train/memorisation.ts';
 
 export interface ElOptions {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { Sophia } from '../nn/index.ts';
 import { add, gather, Tensor } from '../tensor/index.ts';
-import { collate, type Example } from '../train/batching.ts';
+import { collate, type Example } from '../text/batch.ts';
 import { dpoLoss, hiddenMse, klToReference } from './losses.ts';
 import { saliencyMasks, saliencyScores } from './saliency.ts';
 

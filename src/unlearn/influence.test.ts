@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildModel, cloneModel } from '../models/registry.ts';
 import { add, affine, matmul, mul, noGrad, Rng, reshape, sub, sum, Tensor } from '../tensor/index.ts';
-import { type Example, epochBatches } from '../train/batching.ts';
+import type { Example } from '../text/batch.ts';
+import { epochBatches } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
 import {
   fisherDiagonal,

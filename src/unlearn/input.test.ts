@@ -17,13 +17,12 @@ import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { buildModel } from '../models/registry.ts';
 import { Rng } from '../tensor/index.ts';
-import { qaExample, qaPrompt } from '../text/format.ts';
+import { qaExample, qaPrompt, qaShot, SHOT_SEPARATOR } from '../text/format.ts';
 import { generate } from '../text/generate.ts';
 import { scoreSequences } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { train } from '../train/trainer.ts';
-import './methods/index.ts';
 import {
   filterOutput,
   type GuardrailJson,
@@ -32,8 +31,6 @@ import {
   promptedGenerate,
   promptedScoreRequests,
   promptedTextRequests,
-  qaShot,
-  SHOT_SEPARATOR,
   saveTransform,
   transformFromJson,
   transformToJson,

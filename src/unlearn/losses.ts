@@ -6,9 +6,11 @@
  */
 import type { CausalLM } from '../models/causal-lm.ts';
 import {
+  add,
   affine,
   crossEntropy,
   exp,
+  IGNORE_INDEX,
   log,
   logSoftmax,
   maximum,
@@ -20,7 +22,7 @@ import {
   sum,
   Tensor,
 } from '../tensor/index.ts';
-import { type Batch, IGNORE_INDEX } from '../train/batching.ts';
+import type { Batch } from '../text/batch.ts';
 
 /** Per-example summed NLL (B) with gradient, and the number of scored tokens of each example. */
 export function sequenceNll(
@@ -130,3 +132,10 @@ export function tokenMask(batch: Batch, lengths: readonly number[]): Float32Arra
   for (let b = 0; b < B; b++) m.fill(1, b * T, b * T + Math.min(T, lengths[b]));
   return m;
 }
+
+/** Σ w·term over the terms present with a nonzero weight (the gradient-ascent family's objectives). */
+export const weighted = (terms: [number, Tensor | null][]): Tensor =>
+  terms
+    .filter(([w, t]) => t && w !== 0)
+    .map(([w, t]) => affine(t!, w))
+    .reduce((a, b) => add(a, b));

@@ -5,14 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { splitNll, tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { emptySplit } from '../data/task.ts';
 import { ConfigError, DataError } from '../errors.ts';
-import './methods/index.ts';
-import { allMethods } from './registry.ts';
+import { gaMethods } from './methods/ga.ts';
+import { allMethods, listMethods, registerMethod } from './registry.ts';
 import { unlearn } from './runner.ts';
-import { splitNll, tinyWorld } from './test-fixture.ts';
 
 const quick = { epochs: 3, lr: 2e-3, batchSize: 4 };
+
+test('the registry holds the built-in methods in order, and refuses a duplicate name', () => {
+  assert.deepEqual(listMethods().slice(0, 4), ['ga', 'grad-diff', 'ga-kl', 'random-label']);
+  assert.equal(listMethods().length, 16);
+  assert.throws(
+    () => registerMethod(gaMethods[0] as never),
+    (e: unknown) => e instanceof ConfigError && /"ga" is registered twice/.test(e.message),
+  );
+});
 
 describe('every method on the tiny task', () => {
   for (const method of allMethods()) {

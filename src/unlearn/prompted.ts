@@ -17,7 +17,7 @@ import { parseConfig, readConfigFile } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { qaAnswer, qaPrompt } from '../text/format.ts';
+import { normaliseText, qaAnswer, qaShot, questionKey, SHOT_SEPARATOR } from '../text/format.ts';
 import { type FinishReason, type GenerateOptions, generate } from '../text/generate.ts';
 import type { ScoreRequest } from '../text/score.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
@@ -29,23 +29,10 @@ export const TRANSFORM_FILE = 'transform.json';
 // ---------------------------------------------------------------------------------------------
 // Text matching
 
-/** Case-, width- and whitespace-insensitive form used for every match (queries and patterns). */
-export const normaliseText = (s: string): string =>
-  s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
-
-/** The key a question is matched by: normalised, trailing punctuation dropped. */
-export const questionKey = (q: string): string => normaliseText(q).replace(/[\s?.!]+$/, '');
-
 const QA_PROMPT = /^\s*Question:\s*([\s\S]*?)\s*\nAnswer:\s*$/;
 
 /** The question inside a lethe QA prompt ("Question: q\nAnswer:"), or the whole text otherwise. */
 export const questionOf = (prompt: string): string => QA_PROMPT.exec(prompt)?.[1] ?? prompt;
-
-/** One few-shot example in lethe's QA format (what qaExample trains on, minus EOS). */
-export const qaShot = (question: string, answer: string): string => qaPrompt(question) + qaAnswer(answer);
-
-/** Separator between in-context examples, and between the context and the query. */
-export const SHOT_SEPARATOR = '\n\n';
 
 /** FNV-1a over UTF-16 code units: a stable, seedless choice per query. */
 function hash32(s: string): number {

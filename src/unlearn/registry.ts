@@ -1,5 +1,21 @@
-/** The method registry: every unlearning method by name; a duplicate name is an error at load. */
+/**
+ * The method registry: every unlearning method by name, built here once from each method file's
+ * explicit list (a duplicate name throws when this module loads). Library code can add its own
+ * method with registerMethod; nothing registers itself on import.
+ */
 import { ConfigError } from '../errors.ts';
+import { gaMethods } from './methods/ga.ts';
+import { gaKlMethods } from './methods/ga-kl.ts';
+import { gradDiffMethods } from './methods/grad-diff.ts';
+import { guardrailMethods } from './methods/guardrail.ts';
+import { iculMethods } from './methods/icul.ts';
+import { influenceMethods } from './methods/influence.ts';
+import { npoMethods } from './methods/npo.ts';
+import { preferenceMethods } from './methods/preference.ts';
+import { randomLabelMethods } from './methods/random-label.ts';
+import { rmuMethods } from './methods/rmu.ts';
+import { taskVectorMethods } from './methods/task-vector.ts';
+import { whpMethods } from './methods/whp.ts';
 import type { UnlearnMethod } from './types.ts';
 
 const methods = new Map<string, UnlearnMethod<never>>();
@@ -8,6 +24,23 @@ export function registerMethod<A>(m: UnlearnMethod<A>): void {
   if (methods.has(m.name)) throw new ConfigError(`unlearning method "${m.name}" is registered twice`);
   methods.set(m.name, m as unknown as UnlearnMethod<never>);
 }
+
+/** The built-in methods, in the order `lethe methods` lists them. */
+const BUILT_IN = [
+  ...gaMethods,
+  ...gradDiffMethods,
+  ...gaKlMethods,
+  ...randomLabelMethods,
+  ...npoMethods,
+  ...preferenceMethods,
+  ...rmuMethods,
+  ...taskVectorMethods,
+  ...whpMethods,
+  ...influenceMethods,
+  ...iculMethods,
+  ...guardrailMethods,
+];
+for (const m of BUILT_IN) registerMethod(m as never);
 
 export function getMethod(name: string): UnlearnMethod<Record<string, unknown>> {
   const m = methods.get(name);

@@ -6,7 +6,8 @@
 import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import type { Tensor } from '../tensor/index.ts';
-import { type Example, epochBatches } from '../train/batching.ts';
+import type { Example } from '../text/batch.ts';
+import { epochBatches } from '../train/batching.ts';
 import { meanNll } from './losses.ts';
 
 /** Gradient of the mean forget NLL (summed over batches) for each parameter, by name. */

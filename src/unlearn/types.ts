@@ -7,8 +7,8 @@
 import type { z } from 'zod';
 import type { Task } from '../data/task.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
+import type { Batch, Example } from '../text/batch.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
-import type { Batch, Example } from '../train/batching.ts';
 import type { LossOutput } from '../train/trainer.ts';
 
 export interface UnlearnBatch {

@@ -8,11 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
 import { ConfigError } from '../errors.ts';
-import './methods/index.ts';
 import { reachedHoldout } from './early-stop.ts';
 import { planUnlearn, unlearn } from './runner.ts';
-import { tinyWorld } from './test-fixture.ts';
 
 const quick = { epochs: 2, lr: 5e-3, batchSize: 4 };
 

@@ -1,5 +1,5 @@
 /**
- * A tiny evaluation world for tests: src/unlearn/test-fixture.ts's memorised QA task (the target)
+ * A tiny evaluation world for tests: test/helpers/unlearn-world.ts's memorised QA task (the target)
  * with small eval sets added (world facts, MCQ, verbatim, PII, utility text), and an oracle trained
  * the same way on the retain split only. Built once per process in about two seconds; every call
  * gets fresh copies of both models.
@@ -12,7 +12,7 @@ import { Rng } from '../../src/tensor/index.ts';
 import { qaAnswer, qaPrompt, splitExamples } from '../../src/text/format.ts';
 import type { Tokenizer } from '../../src/text/tokenizer/tokenizer.ts';
 import { train } from '../../src/train/trainer.ts';
-import { tinyWorld } from '../../src/unlearn/test-fixture.ts';
+import { tinyWorld } from './unlearn-world.ts';
 
 export interface EvalWorld {
   task: Task;
@@ -69,7 +69,7 @@ let world: Promise<EvalWorld> | null = null;
 
 async function build(): Promise<EvalWorld> {
   const { task: base, tokenizer, model: target } = await tinyWorld();
-  // The same recipe as the target's (see src/unlearn/test-fixture.ts), on retain only.
+  // The same recipe as the target's (see test/helpers/unlearn-world.ts), on retain only.
   const oracle = buildModel(target.config, new Rng(0));
   await train(oracle, splitExamples(tokenizer, base.splits.retain, 64), {
     steps: 150,

@@ -19,7 +19,7 @@ import { test } from 'node:test';
 import { writeTask } from '../../src/data/index.ts';
 import { isAtomicTempName } from '../../src/io/atomic.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'bin', 'lethe.js');

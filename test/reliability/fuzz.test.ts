@@ -18,8 +18,8 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { writeTask } from '../../src/data/index.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
 import { GPT2_DIR, MISTRAL_DIR, skipUnless } from '../helpers/shared-datasets.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 import type { FuzzJob, FuzzMessage } from './fuzz-cases.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadTask, writeTask } from '../../src/data/index.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 
 test('task files cannot point outside their folder, and the target is never echoed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lethe-paths-'));

@@ -14,8 +14,7 @@ import { planCharts } from '../../src/report/charts.ts';
 import { renderReport } from '../../src/report/render.ts';
 import { runStudy, StudySchema } from '../../src/study/study.ts';
 import { SummarySchema } from '../../src/study/study-schema.ts';
-import '../../src/unlearn/methods/index.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lethe-searched-study-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 /**
- * The serve tests' world: the tiny memorised task of src/unlearn/test-fixture.ts written as a task
+ * The serve tests' world: the tiny memorised task of test/helpers/unlearn-world.ts written as a task
  * folder, its trained 2-layer GPT-2 saved as an HF folder (version 0), a policy that passes on it,
  * and helpers to start `lethe serve` as a real process, make tokens and call the API.
  */
@@ -12,7 +12,7 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeTask } from '../../src/data/index.ts';
 import { savePretrained } from '../../src/text/pretrained.ts';
-import { tinyTask, tinyWorld } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask, tinyWorld } from '../helpers/unlearn-world.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/lethe.js', import.meta.url));
 

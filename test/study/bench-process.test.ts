@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeTask } from '../../src/data/index.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 
 const cli = fileURLToPath(new URL('../../bin/lethe.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lethe-bench-process-'));

@@ -14,8 +14,7 @@ import { after, before, test } from 'node:test';
 import { writeTask } from '../../src/data/index.ts';
 import { type LocalRedis, redisInstalled, startLocalRedis } from '../../src/study/queue/local-redis.ts';
 import { planRuns, runStudy, StudySchema } from '../../src/study/study.ts';
-import '../../src/unlearn/methods/index.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'lethe.js');
 const dir = mkdtempSync(join(tmpdir(), 'lethe-queue-'));

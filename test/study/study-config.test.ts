@@ -12,7 +12,6 @@ import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import { checkStudy, planRuns, readStudy, runStudy, StudySchema } from '../../src/study/study.ts';
 import { inside } from '../../src/study/study-config.ts';
-import '../../src/unlearn/methods/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lethe-study-config-'));
 

@@ -15,8 +15,7 @@ import { loadTask, writeTask } from '../../src/data/index.ts';
 import { evaluate } from '../../src/eval/index.ts';
 import { runStudy, type Study, StudySchema } from '../../src/study/study.ts';
 import { SummarySchema } from '../../src/study/study-schema.ts';
-import '../../src/unlearn/methods/index.ts';
-import { tinyTask } from '../../src/unlearn/test-fixture.ts';
+import { tinyTask } from '../helpers/unlearn-world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lethe-study-'));
 

@@ -9,7 +9,6 @@ import { type Command, Option } from 'commander';
 import { watchParent } from '../../study/child.ts';
 import { runStudyOnQueue } from '../../study/queue/coordinator.ts';
 import { checkStudy, completeStudyRuns, readStudy, runStudy } from '../../study/study.ts';
-import '../../unlearn/methods/index.ts';
 
 const shown = (p: string) => relative(process.cwd(), p) || '.';
 

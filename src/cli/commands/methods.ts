@@ -1,7 +1,6 @@
 /** `lethe methods`: every unlearning method with its summary, paper and arguments. */
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import '../../unlearn/methods/index.ts';
 import { allMethods } from '../../unlearn/registry.ts';
 import { TrainingArgs } from '../../unlearn/runner.ts';
 

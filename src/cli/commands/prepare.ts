@@ -15,7 +15,6 @@ import { prepare } from '../../study/prepare.ts';
 import { checkRecipe } from '../../study/study-config.ts';
 import { checkUnlearnOut, runUnlearnJob } from '../../study/unlearn-job.ts';
 import { applyPromptFormat } from '../../text/template.ts';
-import '../../unlearn/methods/index.ts';
 import { parseArgStrings, planUnlearn } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
 

@@ -4,9 +4,8 @@
  */
 import type { QaItem } from '../../data/items.ts';
 import type { JsonValue, Task } from '../../data/task.ts';
-import { qaPrompt } from '../../text/format.ts';
+import { qaPrompt, qaShot, questionKey, SHOT_SEPARATOR } from '../../text/format.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
-import { qaShot, questionKey, SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
 import { stratifiedPairedInterval } from '../intervals.ts';
 import { privLeak } from '../mia-scores.ts';
 import { museRougeL } from '../text/index.ts';

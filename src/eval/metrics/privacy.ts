@@ -13,8 +13,7 @@
  */
 import type { PiiRecord } from '../../data/items.ts';
 import type { Task } from '../../data/task.ts';
-import { qaPrompt } from '../../text/format.ts';
-import { SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
+import { qaPrompt, SHOT_SEPARATOR } from '../../text/format.ts';
 import { hashString } from '../string-hash.ts';
 import { type Direction, type Metric, type MetricContext, type MetricOutput, MetricSkip } from '../types.ts';
 import { QA_STOP, series } from './shared.ts';

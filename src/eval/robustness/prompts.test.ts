@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tinyWorld } from '../../../test/helpers/unlearn-world.ts';
 import type { QaItem } from '../../data/items.ts';
 import { buildModel } from '../../models/registry.ts';
 import { Rng } from '../../tensor/index.ts';
 import { qaAnswer, qaExample, qaPrompt } from '../../text/format.ts';
 import { generate } from '../../text/generate.ts';
 import { scoreSequences } from '../../text/score.ts';
-import { tinyWorld } from '../../unlearn/test-fixture.ts';
 import {
   adversarialQueries,
   adversarialTemplates,

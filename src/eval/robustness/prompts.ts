@@ -14,10 +14,9 @@
 import type { QaItem } from '../../data/items.ts';
 import { ConfigError } from '../../errors.ts';
 import { Rng } from '../../tensor/index.ts';
-import { qaAnswer, qaPrompt } from '../../text/format.ts';
+import { qaAnswer, qaPrompt, qaShot, SHOT_SEPARATOR } from '../../text/format.ts';
 import type { ScoreRequest } from '../../text/score.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
-import { qaShot, SHOT_SEPARATOR } from '../../unlearn/prompted.ts';
 
 /** One attacked query. */
 export interface AttackPrompt {

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { splitNll, tinyWorld } from '../../../test/helpers/unlearn-world.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { Rng } from '../../tensor/index.ts';
-import { splitNll, tinyWorld } from '../../unlearn/test-fixture.ts';
 import { fakeQuantize, type QuantizeOptions, quantizableWeights, quantizeMatrix } from './quantize.ts';
 
 const F32_EPS = 2 ** -23;

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tinyTask, tinyWorld } from '../../../test/helpers/unlearn-world.ts';
 import type { QaItem } from '../../data/items.ts';
 import type { Task } from '../../data/task.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
@@ -16,9 +17,7 @@ import { cloneModel } from '../../models/registry.ts';
 import { qaExample, splitExamples } from '../../text/format.ts';
 import { scoreSequences } from '../../text/score.ts';
 import type { Tokenizer } from '../../text/tokenizer/tokenizer.ts';
-import '../../unlearn/methods/index.ts';
 import { unlearn } from '../../unlearn/runner.ts';
-import { tinyTask, tinyWorld } from '../../unlearn/test-fixture.ts';
 import { recoveryRate } from './recovery.ts';
 import { relearn, relearnSplit } from './relearn.ts';
 

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import type { Tensor } from '../../tensor/index.ts';
-import type { Example } from '../../train/batching.ts';
+import type { Example } from '../../text/batch.ts';
 import { curvatureDiagonal, gradientSum, influenceUpdate, nllObjective } from '../curvature.ts';
 import { saliencyMasks } from '../saliency.ts';
 import type { UnlearnMethod } from '../types.ts';
@@ -153,3 +153,6 @@ export const influence: UnlearnMethod<InfluenceArgs> = {
     }
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const influenceMethods = [influence];

@@ -81,3 +81,6 @@ export const simnpo: UnlearnMethod<{ beta: number; gamma: number; forgetWeight: 
     };
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const npoMethods = [npo, npoRt, npoKl, simnpo];

@@ -40,3 +40,6 @@ export const dpo: UnlearnMethod<{ beta: number; alpha: number }> = {
     return { loss: add(d, affine(r, ctx.args.alpha)), logs: { dpo: d.item(), retainNll: r.item() } };
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const preferenceMethods = [idk, dpo];

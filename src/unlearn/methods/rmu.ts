@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
-import { add, affine, noGrad, Rng, Tensor } from '../../tensor/index.ts';
-import { type Batch, collate } from '../../train/batching.ts';
+import { add, affine, IGNORE_INDEX, noGrad, Rng, Tensor } from '../../tensor/index.ts';
+import { type Batch, collate } from '../../text/batch.ts';
 import { hiddenMse, tokenMask } from '../losses.ts';
 import type { MethodContext, UnlearnMethod } from '../types.ts';
 
@@ -16,7 +16,7 @@ const lengths = (b: Batch): number[] => {
   const [B, T] = b.targets.shape;
   return Array.from({ length: B }, (_, i) => {
     let last = 0;
-    for (let t = 0; t < T; t++) if (b.targets.i32[i * T + t] !== -100) last = t + 1;
+    for (let t = 0; t < T; t++) if (b.targets.i32[i * T + t] !== IGNORE_INDEX) last = t + 1;
     return last;
   });
 };
@@ -108,3 +108,6 @@ export const rmu: UnlearnMethod<RmuArgs> = {
     };
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const rmuMethods = [rmu];

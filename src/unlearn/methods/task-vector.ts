@@ -83,3 +83,6 @@ export const taskVector: UnlearnMethod<TaskVectorArgs> = {
     );
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const taskVectorMethods = [taskVector];

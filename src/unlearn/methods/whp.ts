@@ -26,8 +26,9 @@
 import { z } from 'zod';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { cloneModel } from '../../models/registry.ts';
-import { logSoftmax, mul, noGrad, sum, Tensor } from '../../tensor/index.ts';
-import { type Batch, type Example, epochBatches, IGNORE_INDEX } from '../../train/batching.ts';
+import { IGNORE_INDEX, logSoftmax, mul, noGrad, sum, Tensor } from '../../tensor/index.ts';
+import type { Batch, Example } from '../../text/batch.ts';
+import { epochBatches } from '../../train/batching.ts';
 import { type LossOutput, train } from '../../train/trainer.ts';
 import type { UnlearnMethod } from '../types.ts';
 
@@ -244,3 +245,6 @@ export const whp: UnlearnMethod<WhpArgs> = {
     );
   },
 };
+
+/** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
+export const whpMethods = [whp];

@@ -3,15 +3,15 @@
  * a byte-level BPE tokenizer and a 2-layer GPT-2 that has memorised forget ∪ retain. Built once per
  * process in about a second; every test gets a fresh copy of the trained model.
  */
-import { emptyEval, emptySplit, type Task } from '../data/task.ts';
-import type { CausalLM } from '../models/causal-lm.ts';
-import { buildModel, cloneModel } from '../models/registry.ts';
-import { Rng } from '../tensor/index.ts';
-import { qaExample, splitExamples } from '../text/format.ts';
-import { scoreSequences } from '../text/score.ts';
-import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
-import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
-import { train } from '../train/trainer.ts';
+import { emptyEval, emptySplit, type Task } from '../../src/data/task.ts';
+import type { CausalLM } from '../../src/models/causal-lm.ts';
+import { buildModel, cloneModel } from '../../src/models/registry.ts';
+import { Rng } from '../../src/tensor/index.ts';
+import { qaExample, splitExamples } from '../../src/text/format.ts';
+import { scoreSequences } from '../../src/text/score.ts';
+import type { Tokenizer } from '../../src/text/tokenizer/tokenizer.ts';
+import { trainByteLevelBpe } from '../../src/text/tokenizer/train-bpe.ts';
+import { train } from '../../src/train/trainer.ts';
 
 const names = [
   'Ada',
