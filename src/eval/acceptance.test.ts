@@ -12,7 +12,7 @@
  * used here); with 4 vs 4 people it ranged 0.28–0.65.
  *
  * Both models are trained here with prepare's recipe shape (BPE tokenizer on the task's text,
- * cosine schedule) — src/bench sits below src/eval, so its prepare() is not used — and cached in
+ * cosine schedule) — src/study sits below src/eval, so its prepare() is not used — and cached in
  * the OS temp folder under a hash of the recipe, the task and the code (every non-test source file
  * under src/ and native/), so any change to lethe retrains them and the check keeps exercising
  * training: the first run trains for ~20 s, later runs of the same code load in under a second.
