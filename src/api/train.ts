@@ -12,8 +12,7 @@ import { type TrainRecipe, TrainRecipeSchema } from '../config/train-config.ts';
 import { ConfigError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import { checkFits } from '../models/memory.ts';
-import { buildModel, defaultLoraTargets } from '../models/registry.ts';
-import { applyLora, mergeLora } from '../nn/lora.ts';
+import { buildModel } from '../models/registry.ts';
 import { modelConfig } from '../study/prepare.ts';
 import { Rng } from '../tensor/index.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
@@ -21,6 +20,7 @@ import { applyPromptFormat, keepChatTemplate } from '../text/template.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { checkResumable } from '../train/checkpoint.ts';
+import { recipeWeights } from '../train/recipe-weights.ts';
 import { openTrainingData, removeStaleWorkDirs, splitOrder } from '../train/text-data.ts';
 import { train } from '../train/trainer.ts';
 
@@ -117,21 +117,7 @@ export async function trainFromRecipe(o: TrainFromRecipeOptions): Promise<TrainS
     const order = splitOrder(n, recipe.seed + 1);
     const evalSet = examples.view(order.subarray(0, nEval));
     const trainIdx = order.subarray(nEval);
-    let trainable: ((n: string) => boolean) | undefined;
-    if (recipe.trainOnly) {
-      const re = new RegExp(recipe.trainOnly);
-      trainable = (n) => re.test(n);
-    }
-    const lora = recipe.loraRank
-      ? applyLora(model, {
-          targets: recipe.loraTargets ?? defaultLoraTargets(model.modelType, 'attention'),
-          rank: recipe.loraRank,
-          alpha: recipe.loraAlpha,
-          dropout: recipe.loraDropout,
-          seed: recipe.seed,
-        })
-      : null;
-    if (lora) trainable = lora.trainable;
+    const weights = recipeWeights(model, recipe, recipe.seed);
     const epochs = recipe.epochs ?? 1;
     const steps =
       recipe.steps ?? Math.ceil((epochs * Math.ceil(trainIdx.length / recipe.batchSize)) / recipe.gradAccum);
@@ -154,7 +140,7 @@ export async function trainFromRecipe(o: TrainFromRecipeOptions): Promise<TrainS
       weightDecay: recipe.weightDecay,
       clipNorm: recipe.clip,
       seed: recipe.seed,
-      trainable,
+      trainable: weights.trainable,
       evalExamples: nEval ? evalSet : undefined,
       evalEvery: nEval ? (recipe.evalEvery ?? Math.max(1, Math.floor(steps / 10))) : undefined,
       checkpointDir: store.dir,
@@ -167,7 +153,7 @@ export async function trainFromRecipe(o: TrainFromRecipeOptions): Promise<TrainS
       label: 'train',
       ...(o.progress === false ? { progress: false } : {}),
     });
-    if (lora) mergeLora(model);
+    weights.finish();
   } finally {
     examples.close();
     removeStaleWorkDirs(out, workPrefix);

@@ -17,8 +17,7 @@ import { contentHash, requireForgetData, type Task, taskHash } from '../data/ind
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { removeAbandonedPartials, withLock } from '../io/lock.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
-import { buildModel, defaultLoraTargets } from '../models/registry.ts';
-import { applyLora, mergeLora } from '../nn/lora.ts';
+import { buildModel } from '../models/registry.ts';
 import { Rng } from '../tensor/index.ts';
 import type { Example } from '../text/batch.ts';
 import { splitExamples } from '../text/format.ts';
@@ -27,6 +26,7 @@ import { activePromptFormat, DEFAULT_QA_TEMPLATE, keepChatTemplate } from '../te
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { packedSource } from '../train/batching.ts';
+import { recipeWeights } from '../train/recipe-weights.ts';
 import { train } from '../train/trainer.ts';
 import { LETHE_VERSION, modelHash } from './identity.ts';
 
@@ -195,22 +195,13 @@ async function trainOne(
   progress: boolean,
 ) {
   const { model, tokenizer } = await init();
-  const lora = recipe.loraRank
-    ? applyLora(model, {
-        targets: recipe.loraTargets ?? defaultLoraTargets(model.modelType, 'attention'),
-        rank: recipe.loraRank,
-        alpha: recipe.loraAlpha,
-        dropout: recipe.loraDropout,
-        seed,
-      })
-    : null;
-  const only = recipe.trainOnly ? new RegExp(recipe.trainOnly) : null;
+  const weights = recipeWeights(model, recipe, seed);
   // Packed rows (train/batching.ts): answers learned behind any prefix, not only at position 0.
   // Rows as long as the context, or the base model's positions when it has fewer.
   const rowLength = Math.min(recipe.context, model.maxPositions);
   const packed = packedSource(examples, recipe.batchSize, rowLength, seed, model.vocabSize);
   const r = await train(model, packed, {
-    trainable: lora ? lora.trainable : only ? (n: string) => only.test(n) : undefined,
+    trainable: weights.trainable,
     epochs: recipe.steps === undefined ? recipe.epochs : undefined,
     steps: recipe.steps,
     batchSize: recipe.batchSize,
@@ -228,7 +219,7 @@ async function trainOne(
     progress,
     label,
   });
-  if (lora) mergeLora(model);
+  weights.finish();
   await savePretrained(out, model, tokenizer);
   await keepChatTemplate(out);
   await rm(join(out, 'checkpoints'), { recursive: true, force: true });
