@@ -71,8 +71,10 @@ test('peak RSS of lethe train does not grow with the corpus (2 MiB vs 8 MiB of t
     rmSync(corpus);
   }
   t.diagnostic(`peak RSS: 2 MiB corpus ${peaks[0].toFixed(0)} MiB, 8 MiB corpus ${peaks[1].toFixed(0)} MiB`);
+  // Holding the corpus in memory cost ~240 MiB more at 8 MiB (the code before streaming); allocator
+  // noise between two runs has reached 30 MiB, so the bound sits between the two.
   assert.ok(
-    peaks[1] - peaks[0] < 30,
+    peaks[1] - peaks[0] < 80,
     `peak RSS grew from ${peaks[0].toFixed(0)} to ${peaks[1].toFixed(0)} MiB`,
   );
 });
