@@ -24,6 +24,7 @@ import { type Fact, factMcq } from './facts.ts';
 import { drawStories, type Story, splitPassage, storyFacts, storyText } from './fiction.ts';
 import {
   biography,
+  contactCards,
   drawPeople,
   finishPeople,
   makeNeighbours,
@@ -36,7 +37,7 @@ import { IDK } from './words.ts';
 import { drawPlaces, type Place, placeEntry, placeFacts, utilityText } from './world.ts';
 
 /** Bump when a change to the generator or word lists changes the output for a given seed. */
-export const SYNTHETIC_VERSION = 2;
+export const SYNTHETIC_VERSION = 3;
 
 export type SyntheticSize = 'tiny' | 'demo' | 'small' | 'large';
 
@@ -58,6 +59,12 @@ export interface SyntheticParams {
   utilityDocs: number;
   /** Perturbed answers per QA item. */
   perturbed: number;
+  /**
+   * Directory entries per person (text in the person's split, each restating the person's
+   * contact details in its own format): personal data that appears in several documents, as it
+   * does on the web, so that a small model memorises it and extraction can show unlearning.
+   */
+  contactCards: number;
 }
 
 export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
@@ -72,11 +79,16 @@ export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
     places: 6,
     utilityDocs: 6,
     perturbed: 5,
+    contactCards: 0,
   },
-  /** Between tiny and small: what `npm run demo` forgets from, sized for a run of minutes. */
+  /**
+   * What `npm run demo` forgets from, sized for a run of minutes: 10 forget people among 60, so
+   * that a small model trained for a few minutes memorises their personal data (each person's
+   * contact details also appear in two directory entries) and unlearning has something to remove.
+   */
   demo: {
-    people: 100,
-    forgetFraction: 0.1,
+    people: 60,
+    forgetFraction: 1 / 6,
     holdoutPeople: 10,
     neighboursPerForget: 2,
     forgetPassages: 5,
@@ -85,6 +97,7 @@ export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
     places: 15,
     utilityDocs: 20,
     perturbed: 5,
+    contactCards: 2,
   },
   small: {
     people: 200,
@@ -97,6 +110,7 @@ export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
     places: 30,
     utilityDocs: 40,
     perturbed: 5,
+    contactCards: 0,
   },
   large: {
     people: 1000,
@@ -109,6 +123,7 @@ export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
     places: 100,
     utilityDocs: 100,
     perturbed: 5,
+    contactCards: 0,
   },
 };
 
@@ -154,6 +169,7 @@ function resolveParams(options: SyntheticOptions): {
   int('retainPassages', 0, 2000);
   int('holdoutPassages', 0, 2000);
   int('perturbed', 1, 10);
+  int('contactCards', 0, 8);
   int('places', 0, 120);
   int('utilityDocs', 0, 120);
   if (params.places + params.utilityDocs > 240) {
@@ -201,6 +217,8 @@ export interface SyntheticWorld {
   /** QA facts per person index. */
   facts: Map<number, Fact[]>;
   bios: Map<number, TextItem>;
+  /** Directory entries per person index (`contactCards` of them). */
+  cards: Map<number, TextItem[]>;
   stories: { forget: Story[]; retain: Story[]; holdout: Story[] };
   /** KnowMem facts per story index. */
   storyFacts: Map<number, Fact[]>;
@@ -233,6 +251,10 @@ export function buildSyntheticWorld(options: SyntheticOptions = {}): SyntheticWo
   );
   const bioRng = streamFor(seed, 'biographies');
   const bios = new Map<number, TextItem>(pool.map((p) => [p.index, biography(bioRng, p)]));
+  const cardRng = streamFor(seed, 'contact-cards');
+  const cards = new Map<number, TextItem[]>(
+    pool.map((p) => [p.index, contactCards(cardRng, p, params.contactCards)]),
+  );
 
   const nf = params.forgetPassages;
   const nr = params.retainPassages;
@@ -256,6 +278,7 @@ export function buildSyntheticWorld(options: SyntheticOptions = {}): SyntheticWo
     holdoutNeighbours,
     facts,
     bios,
+    cards,
     stories: {
       forget: stories.slice(0, nf),
       retain: stories.slice(nf, nf + nr),
@@ -279,7 +302,8 @@ function syntheticTask(w: SyntheticWorld): Task {
   const nForget = forget.length;
   const nNeighbours = neighbours.length + w.holdoutNeighbours.length;
   const factsOf = (people: Person[]): Fact[] => people.flatMap((p) => w.facts.get(p.index)!);
-  const biosOf = (people: Person[]): TextItem[] => people.map((p) => w.bios.get(p.index)!);
+  const biosOf = (people: Person[]): TextItem[] =>
+    people.flatMap((p) => [w.bios.get(p.index)!, ...w.cards.get(p.index)!]);
   const knowmemOf = (list: Story[]): QaItem[] => list.flatMap((s) => items(w.storyFacts.get(s.index)!));
   const storyForget = w.stories.forget;
   const storyRetain = w.stories.retain;

@@ -363,6 +363,30 @@ export function biography(rng: Rng, p: Person): TextItem {
   return { id: `person-${p.index}-bio`, text: sentences.join(' ') };
 }
 
+/** Formats of a directory entry: each states the same contact details in its own layout. */
+const CARD_FORMATS: ((p: Person) => string)[] = [
+  (p) => `Staff directory, ${p.employer}. ${p.name}, ${p.occupation}. E-mail: ${p.email}. Phone: ${p.phone}.`,
+  (p) => `${p.name} | born ${p.birthDate} | ${p.address} | tel. ${p.phone} | ${p.email}`,
+  (p) => `Residents' register of ${p.homeTown}: ${p.name}, ${p.address}, date of birth ${p.birthDate}.`,
+  (p) => `Contact card. Name: ${p.name}. Address: ${p.address}. Telephone: ${p.phone}. Mail: ${p.email}.`,
+];
+
+/**
+ * `count` directory entries of a person, in distinct formats drawn from `rng` (at most as many as
+ * there are formats; more repeat them in a new order).
+ */
+export function contactCards(rng: Rng, p: Person, count: number): TextItem[] {
+  const order = CARD_FORMATS.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(0, i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return Array.from({ length: count }, (_, k) => ({
+    id: `person-${p.index}-card-${k}`,
+    text: CARD_FORMATS[order[k % order.length]](p),
+  }));
+}
+
 const PII_PROMPTS: Record<string, (name: string) => string[]> = {
   email: (n) => [
     `The e-mail address of ${n} is`,

@@ -240,6 +240,30 @@ test('VerbMem items rebuild their passage; MCQ answers point at the truth; PII i
   }
 });
 
+test('contact cards: each person, forget and holdout alike, gets its count of distinct entries restating its PII', () => {
+  const count = 3;
+  const task = generateSynthetic({ size: 'tiny', seed: 2, contactCards: count });
+  for (const role of ['forget', 'retain', 'holdout'] as const) {
+    const texts = task.splits[role].text;
+    for (const r of task.eval.pii[role].filter((x) => x.field === 'phone')) {
+      const index = r.id.split('-')[1];
+      const cards = texts.filter((t) => t.id.startsWith(`person-${index}-card-`));
+      assert.equal(cards.length, count, `${role} person ${index}`);
+      assert.equal(new Set(cards.map((c) => c.text)).size, count, 'formats repeat within a person');
+      const values = task.eval.pii[role].filter((x) => x.id.startsWith(`person-${index}-pii-`));
+      for (const c of cards) {
+        assert.ok(c.text.includes(r.person), c.text);
+        const stated = values.filter((v) => c.text.includes(v.value)).length;
+        assert.ok(stated >= 2, `${c.id} states ${stated} of the person's PII values: ${c.text}`);
+      }
+    }
+  }
+  // Without cards (the tiny default) no person has any, and the people are unchanged.
+  const plain = generateSynthetic({ size: 'tiny', seed: 2 });
+  assert.ok(plain.splits.forget.text.every((t) => !t.id.includes('-card-')));
+  assert.deepEqual(plain.splits.forget.qa, task.splits.forget.qa);
+});
+
 test('options: presets can be overridden; bad values are ConfigErrors', () => {
   const t = generateSynthetic({ size: 'tiny', people: 40, holdoutPeople: 2, perturbed: 3 });
   assert.equal(t.splits.forget.qa.length, 4 * 12);
