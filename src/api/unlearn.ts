@@ -3,6 +3,7 @@
  * and the folder-to-folder job with its reproducibility manifest.
  */
 export { type Manifest, readManifest, runUnlearnJob, type UnlearnJob } from '../study/unlearn-job.ts';
+export { gradientMethod, inputMethod, statefulGradientMethod, weightMethod } from '../unlearn/define.ts';
 export { allMethods, getMethod, listMethods, registerMethod } from '../unlearn/registry.ts';
 export {
   parseArgStrings,
@@ -12,4 +13,12 @@ export {
   type UnlearnResult,
   unlearn,
 } from '../unlearn/runner.ts';
-export type { InputTransform, UnlearnMethod } from '../unlearn/types.ts';
+export type {
+  InputTransform,
+  MethodContext,
+  Need,
+  NeedSpec,
+  StatefulContext,
+  UnlearnBatch,
+  UnlearnMethod,
+} from '../unlearn/types.ts';

@@ -1,7 +1,8 @@
 /**
  * The `lethe` program: every command registered, the environment help, and how an error is
  * reported. Exit codes: 0 success, 1 a runtime error (bad input files, I/O, a failed run), 2 a
- * usage error (unknown command or flag, a bad flag value, a missing argument). Errors a user can
+ * usage error (unknown command or flag, a bad flag value, a missing argument, a UsageError such as
+ * a non-empty --out folder without --force). Errors a user can
  * cause print one clear message; file-system errors name the operation, path and cause; anything
  * else is reported as a bug. --debug shows stacks.
  */
@@ -23,6 +24,7 @@ import { registerTask } from './commands/task.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerWorker } from './commands/worker.ts';
 import { describeIoError } from './io-errors.ts';
+import { UsageError } from './usage-error.ts';
 
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
@@ -83,6 +85,7 @@ export function reportError(
   if (err instanceof LetheError || io) {
     write(`error: ${io ?? (err as Error).message}\n`);
     if (debug) write(`${(err as Error).stack}\n`);
+    if (err instanceof UsageError) return EXIT_USAGE;
   } else {
     write(`internal error: ${(err as Error)?.message ?? err}\n`);
     write(debug ? `${(err as Error)?.stack}\n` : 'this is a bug in lethe; rerun with --debug for details\n');

@@ -228,6 +228,7 @@ async function unlearnInChild(
     p.target,
     '--out',
     out,
+    '--force', // the run folder is the study's own: it has decided to unlearn into it again
   ];
   for (const [k, v] of Object.entries(run.args)) args.push('--arg', `${k}=${JSON.stringify(v)}`);
   if (study.dataDir) args.push('--data-dir', study.dataDir);

@@ -22,7 +22,7 @@ import {
 import { meanNll } from './losses.ts';
 import { influence } from './methods/influence.ts';
 import { resolveArgs } from './runner.ts';
-import type { MethodContext } from './types.ts';
+import type { RunContext } from './types.ts';
 
 /**
  * Weighted separable quadratic: ℓ_z(θ) = ½ Σ_i a_zi (θ_i − z_i)². The optimum over a set S is
@@ -265,24 +265,23 @@ test('influence on a tiny LM lowers the forget likelihood more than the retain l
   for (const raw of [{}, { curvature: 'hutchinson', samples: 2 }, { mask: 'grad', maskSparsity: 0.05 }]) {
     const model = cloneModel(target);
     const logs: string[] = [];
-    const ctx = {
+    const ctx: RunContext = {
       model,
       tokenizer: null as never,
       task: null as never,
-      args: resolveArgs(influence as never, raw),
+      args: resolveArgs(influence, raw),
       seed: 0,
       forget,
       retain,
-      idk: [],
-      random: [],
+      idk: null,
+      random: null,
       reference: null,
       refLogp: null,
-      state: {},
       log: (m: string) => logs.push(m),
-    } as unknown as MethodContext<never>;
+    };
     const f0 = nll(model, forget);
     const r0 = nll(model, retain);
-    await influence.apply!(ctx);
+    await influence.apply(ctx);
     const f1 = nll(model, forget);
     const r1 = nll(model, retain);
     const label = `${JSON.stringify(raw)}: forget ${f0} → ${f1}, retain ${r0} → ${r1}`;

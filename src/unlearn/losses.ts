@@ -4,6 +4,7 @@
  * log p(y|x) = −ℓ. Batch averages are means over examples, so an example's weight does not depend
  * on its length or on what it is batched with.
  */
+import { LetheError } from '../errors.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
 import {
   add,
@@ -24,12 +25,19 @@ import {
 } from '../tensor/index.ts';
 import type { Batch } from '../text/batch.ts';
 
+/** The (B, T, V) logits of a full forward pass (which, without stopAfterLayer, always has them). */
+export function logitsOf(model: CausalLM, inputs: Tensor): Tensor {
+  const { logits } = model.forward(inputs);
+  if (!logits) throw new LetheError('the forward pass returned no logits');
+  return logits;
+}
+
 /** Per-example summed NLL (B) with gradient, and the number of scored tokens of each example. */
 export function sequenceNll(
   model: CausalLM,
   batch: Batch,
 ): { nll: Tensor; counts: Float32Array; logits: Tensor } {
-  const logits = model.forward(batch.inputs).logits!;
+  const logits = logitsOf(model, batch.inputs);
   const perToken = crossEntropy(logits, batch.targets, { ignoreIndex: IGNORE_INDEX, reduction: 'none' }); // (B, T)
   return { nll: sum(perToken, 1), counts: scoredCounts(batch), logits };
 }
@@ -100,8 +108,8 @@ export function dpoLoss(
  * positions are excluded — some codebases average over them too, a known divergence).
  */
 export function klToReference(model: CausalLM, reference: CausalLM, batch: Batch): Tensor {
-  const refLogp = noGrad(() => logSoftmax(reference.forward(batch.inputs).logits!)); // (B, T, V)
-  const logp = logSoftmax(model.forward(batch.inputs).logits!);
+  const refLogp = noGrad(() => logSoftmax(logitsOf(reference, batch.inputs))); // (B, T, V)
+  const logp = logSoftmax(logitsOf(model, batch.inputs));
   const [B, T] = batch.targets.shape;
   const mask = new Float32Array(B * T);
   let n = 0;

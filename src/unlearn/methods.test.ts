@@ -18,7 +18,7 @@ test('the registry holds the built-in methods in order, and refuses a duplicate 
   assert.deepEqual(listMethods().slice(0, 4), ['ga', 'grad-diff', 'ga-kl', 'random-label']);
   assert.equal(listMethods().length, 16);
   assert.throws(
-    () => registerMethod(gaMethods[0] as never),
+    () => registerMethod(gaMethods[0]),
     (e: unknown) => e instanceof ConfigError && /"ga" is registered twice/.test(e.message),
   );
 });

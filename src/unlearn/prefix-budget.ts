@@ -27,7 +27,7 @@ export function quantile(xs: readonly number[], q: number): number {
  * prefix is cut at evaluation, which is the honest result of asking such a model.
  */
 export function prefixBudget(
-  ctx: MethodContext,
+  ctx: Pick<MethodContext<unknown>, 'model' | 'log'>,
   name: string,
   reserve: number | undefined,
   qaLengths: number[],

@@ -18,11 +18,12 @@ import { taskVectorMethods } from './methods/task-vector.ts';
 import { whpMethods } from './methods/whp.ts';
 import type { UnlearnMethod } from './types.ts';
 
-const methods = new Map<string, UnlearnMethod<never>>();
+const methods = new Map<string, UnlearnMethod>();
 
-export function registerMethod<A>(m: UnlearnMethod<A>): void {
+/** Add a method (made by gradientMethod, weightMethod, … in define.ts) under its name. */
+export function registerMethod(m: UnlearnMethod): void {
   if (methods.has(m.name)) throw new ConfigError(`unlearning method "${m.name}" is registered twice`);
-  methods.set(m.name, m as unknown as UnlearnMethod<never>);
+  methods.set(m.name, m);
 }
 
 /** The built-in methods, in the order `lethe methods` lists them. */
@@ -40,18 +41,17 @@ const BUILT_IN = [
   ...iculMethods,
   ...guardrailMethods,
 ];
-for (const m of BUILT_IN) registerMethod(m as never);
+for (const m of BUILT_IN) registerMethod(m);
 
-export function getMethod(name: string): UnlearnMethod<Record<string, unknown>> {
+export function getMethod(name: string): UnlearnMethod {
   const m = methods.get(name);
   if (!m) {
     throw new ConfigError(`unknown unlearning method "${name}"`, {
       expected: `one of ${listMethods().join(', ')}`,
     });
   }
-  return m as unknown as UnlearnMethod<Record<string, unknown>>;
+  return m;
 }
 
 export const listMethods = (): string[] => [...methods.keys()];
-export const allMethods = (): UnlearnMethod<Record<string, unknown>>[] =>
-  [...methods.values()] as unknown as UnlearnMethod<Record<string, unknown>>[];
+export const allMethods = (): UnlearnMethod[] => [...methods.values()];

@@ -28,7 +28,14 @@ import { unlearnSource } from './batches.ts';
 import { measureMemorisation, reachedHoldout } from './early-stop.ts';
 import { getMethod } from './registry.ts';
 import { saliencyMasks } from './saliency.ts';
-import type { InputTransform, ItemPart, MethodContext, UnlearnMethod } from './types.ts';
+import type {
+  GradientMethod,
+  GradientRun,
+  InputTransform,
+  ItemPart,
+  RunContext,
+  UnlearnMethod,
+} from './types.ts';
 
 /** True when `source` compiles as a JavaScript regular expression. */
 const isRegex = (source: string): boolean => {
@@ -103,9 +110,10 @@ export function resolveArgs(
   method: UnlearnMethod,
   raw: Record<string, unknown>,
 ): Record<string, unknown> & TrainingArgs {
-  const own = method.args as unknown as z.ZodObject;
-  const schema = (method.kind === 'gradient' ? own.extend(TrainingArgs.shape) : own).strict();
-  const parsed = schema.safeParse({ ...(method.trainingDefaults ?? {}), ...raw });
+  const own = method.args;
+  const gradient = method.kind === 'gradient';
+  const schema = (gradient ? own.extend(TrainingArgs.shape) : own).strict();
+  const parsed = schema.safeParse({ ...(gradient ? method.trainingDefaults : undefined), ...raw });
   if (!parsed.success) {
     const err = configIssue(parsed.error, `method ${method.name} arguments`);
     throw new ConfigError(err.message.split('\n')[0], {
@@ -163,15 +171,15 @@ function buildContext(
   args: Record<string, unknown> & TrainingArgs,
   forgetSplit: Task['splits']['forget'],
   log: (m: string) => void,
-): MethodContext {
+): RunContext {
   const tok = o.tokenizer;
   const seed = o.seed ?? 0;
-  const needs = method.needs ?? {};
+  const needs = method.needs;
   const forget = splitExamples(tok, forgetSplit, args.maxLen ?? o.model.maxPositions);
   const retain = needs.retain
     ? splitExamples(tok, o.task.splits.retain, args.maxLen ?? o.model.maxPositions)
-    : [];
-  if (needs.retain && retain.length === 0) {
+    : null;
+  if (retain && retain.length === 0) {
     throw new DataError(`method ${method.name} needs retain data and the task has none`, {
       where: `task ${o.task.name}`,
     });
@@ -188,11 +196,12 @@ function buildContext(
     );
   }
   const idkAnswers = o.task.idk.length > 0 ? o.task.idk : ["I don't know."];
-  const idk: Example[] = needs.idk
+  const idk: Example[] | null = needs.idk
     ? questions.map((q, i) => qaExample(tok, q.question, idkAnswers[i % idkAnswers.length]))
-    : [];
-  const random = randomAnswerExamples(tok, o.task, questions, randomCount(method, args), seed);
-  let refLogp: MethodContext['refLogp'] = null;
+    : null;
+  const k = randomCount(method, args);
+  const random = k > 0 ? randomAnswerExamples(tok, o.task, questions, k, seed) : null;
+  let refLogp: RunContext['refLogp'] = null;
   if (needs.referenceLogProbs) {
     // Computed once, before any update: no second model needs to stay in memory.
     const lp = (ex: Example[]) =>
@@ -204,7 +213,7 @@ function buildContext(
         ),
         (r) => -r.nll,
       );
-    refLogp = { forget: lp(forget), idk: needs.idk ? lp(idk) : null };
+    refLogp = { forget: lp(forget), idk: idk ? lp(idk) : null };
   }
   return {
     model: o.model,
@@ -218,7 +227,6 @@ function buildContext(
     random,
     reference: needs.referenceModel ? cloneModel(o.model) : null,
     refLogp,
-    state: {},
     log,
   };
 }
@@ -230,12 +238,13 @@ function buildContext(
  */
 export function loraTargets(
   model: CausalLM,
-  method: UnlearnMethod,
+  method: GradientMethod,
   args: TrainingArgs,
   selectable: (paramName: string) => boolean,
 ): RegExp {
   const pattern = new RegExp(
-    args.loraTargets ?? (method.trainable ? '.' : defaultLoraTargets(model.modelType, 'attention-mlp')),
+    args.loraTargets ??
+      (method.restrictsParameters ? '.' : defaultLoraTargets(model.modelType, 'attention-mlp')),
   );
   const names = model
     .namedParameters()
@@ -255,15 +264,16 @@ export function loraTargets(
 
 async function runGradient(
   o: UnlearnOptions,
-  method: UnlearnMethod,
-  ctx: MethodContext,
+  method: GradientMethod,
+  run: GradientRun,
+  ctx: RunContext,
   args: TrainingArgs,
   holdout: Example[],
   label: string,
 ): Promise<TrainResult> {
   const model = o.model;
   const layers = args.layers ? new RegExp(args.layers) : null;
-  const selectable = (n: string) => (method.trainable?.(n, ctx) ?? true) && (!layers || layers.test(n));
+  const selectable = (n: string) => run.trainable(n) && (!layers || layers.test(n));
   const lora = args.lora
     ? applyLora(model, {
         targets: loraTargets(model, method, args, selectable),
@@ -281,7 +291,7 @@ async function runGradient(
   const masks =
     args.mask === 'none'
       ? undefined
-      : saliencyMasks(model, ctx.forget, ctx.retain, params, {
+      : saliencyMasks(model, ctx.forget, ctx.retain ?? [], params, {
           kind: args.mask,
           sparsity: args.maskSparsity,
           batchSize: args.batchSize,
@@ -293,7 +303,7 @@ async function runGradient(
       `earlyStop: no holdout sequence has ${args.elN} scored tokens for EL_${args.elN}; stopping on MA alone`,
     );
   }
-  const source = unlearnSource(ctx, method.needs ?? {}, args.batchSize);
+  const source = unlearnSource(ctx, method.needs, args.batchSize);
   try {
     return await train(model, source, {
       steps: args.steps,
@@ -311,7 +321,7 @@ async function runGradient(
       optimizer: args.optimizer,
       // Sophia's curvature is estimated on the forget batch, where the update acts.
       curvatureBatch: (b) => b.forget,
-      loss: (_m, batch) => method.loss!(ctx, batch),
+      loss: (_m, batch) => run.loss(batch),
       evalEvery: args.earlyStop ? args.evalEvery : undefined,
       evaluate: holdoutMem
         ? (m) => {
@@ -341,8 +351,7 @@ const normalAnswer = (a: string) => a.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /** How many random-answer variants the method asks for with these arguments. */
 function randomCount(method: UnlearnMethod, args: Record<string, unknown>): number {
-  const r = method.needs?.randomAnswers;
-  return typeof r === 'function' ? r(args) : (r ?? 0);
+  return method.needs.randomAnswers?.(args) ?? 0;
 }
 
 /**
@@ -502,8 +511,8 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
   for (const [r, split] of requests.entries()) {
     const t0 = performance.now();
     const ctx = buildContext(o, method, args, split, log);
-    await method.setup?.(ctx);
     if (method.kind === 'gradient') {
+      const run = await method.start(ctx);
       const label = many ? `${method.name} request ${r + 1}/${requests.length}` : method.name;
       const res = await runGradient(
         {
@@ -513,6 +522,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
             o.checkpointDir && many ? join(o.checkpointDir, `request-${r + 1}`) : o.checkpointDir,
         },
         method,
+        run,
         ctx,
         args,
         holdout,
@@ -527,7 +537,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
         stoppedEarly: res.stoppedEarly,
       });
     } else if (method.kind === 'weights') {
-      await method.apply!(ctx);
+      await method.apply(ctx);
       trainableParameters = o.model.numParameters();
       results.push({
         steps: 0,
@@ -536,7 +546,7 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
         stoppedEarly: false,
       });
     } else {
-      transform = method.transform!(ctx);
+      transform = method.transform(ctx);
       results.push({
         steps: 0,
         finalLoss: Number.NaN,

@@ -1,8 +1,12 @@
 /**
- * What an unlearning method is: a named plugin with a zod schema of arguments and what it needs
- * (retain data, cached reference log-probs, a frozen reference model, refusal answers). Gradient
- * methods give a loss per batch; weight methods edit the weights once; input methods change only
- * what the model is asked.
+ * What an unlearning method is. A method is written as a typed definition (its arguments' zod
+ * schema, the data and models it needs, and one body per kind: a loss per batch for gradient
+ * methods, a one-off edit for weight methods, a prompt rewrite for input methods); define.ts turns
+ * it into a registered UnlearnMethod, a discriminated union on `kind` that the runner calls.
+ *
+ * Declared needs decide the context's type: a method that declares `retain: true` sees
+ * `ctx.retain: Example[]` and `batch.retain: Batch`; one that does not has no such field at all.
+ * The runner builds exactly the declared fields (define.ts checks them once, by name).
  */
 import type { z } from 'zod';
 import type { Task } from '../data/task.ts';
@@ -11,48 +15,69 @@ import type { Batch, Example } from '../text/batch.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import type { LossOutput } from '../train/trainer.ts';
 
-export interface UnlearnBatch {
-  tokens: number;
-  forget: Batch;
-  /** Indices of the forget examples in ctx.forget (for cached reference values). */
-  forgetIndex: number[];
-  retain: Batch | null;
-  /** The same forget prompts answered with a refusal (ctx.idk[i] for forget example i). */
-  idk: Batch | null;
-  /** K batches of the forget prompts with random (wrong) answers. */
-  random: Batch[];
-}
+/**
+ * What a method may need beyond the model and its forget examples:
+ *  - retain: the task's retain examples (and a retain batch per step);
+ *  - idk: the forget questions answered with a refusal (ctx.idk[i] for forget example i);
+ *  - randomAnswers: K variants of the forget questions with random (wrong) answers;
+ *  - referenceModel: a frozen copy of the model before unlearning (KL terms, RMU);
+ *  - referenceLogProbs: summed answer log-probs of the model before unlearning on forget (and,
+ *    with idk, refusal) examples, computed once so no second model stays in memory.
+ */
+export type Need = 'retain' | 'idk' | 'randomAnswers' | 'referenceModel' | 'referenceLogProbs';
 
-export interface Needs {
-  retain?: boolean;
-  /** Summed answer log-probs of the model before unlearning on forget (and idk) examples. */
-  referenceLogProbs?: boolean;
-  /** A frozen copy of the model before unlearning (KL terms, RMU). */
-  referenceModel?: boolean;
-  idk?: boolean;
-  /** Number of random-answer variants per forget example (may depend on the resolved arguments). */
-  randomAnswers?: number | ((args: Record<string, unknown>) => number);
-}
+/**
+ * A method's declaration of its needs: `true` for each, except randomAnswers, which gives the
+ * number of variants from the method's resolved arguments. Exactly the keys of N: a need left
+ * out is a type error wherever its field is used, an unknown key is a type error here.
+ */
+export type NeedSpec<A, N extends Need> = {
+  readonly [K in N]: K extends 'randomAnswers' ? (args: A) => number : true;
+};
+
+/** The needs of a registered method, as the runner reads them. */
+export type Needs = Partial<NeedSpec<Record<string, unknown>, Need>>;
 
 /** The kinds of forget items a method can learn from. */
 export type ItemPart = 'qa' | 'text' | 'tokens';
 
-export interface MethodContext<A = Record<string, unknown>> {
+/** What every method sees. */
+export interface BaseContext<A> {
   model: CausalLM;
   tokenizer: Tokenizer;
   task: Task;
+  /** The method's own arguments, validated, defaults filled in. */
   args: A;
   seed: number;
   forget: Example[];
-  retain: Example[];
-  idk: Example[];
-  random: Example[][];
-  reference: CausalLM | null;
-  refLogp: { forget: Float32Array; idk: Float32Array | null } | null;
-  /** Method-private state built in setup (e.g. RMU's control vector). */
-  state: Record<string, unknown>;
   log(message: string): void;
 }
+
+/** Reference log-probs of forget examples, and of their refusals when the method needs those. */
+export type RefLogProbs<N extends Need> = { forget: Float32Array } & ('idk' extends N
+  ? { idk: Float32Array }
+  : unknown);
+
+/** The context of a method that needs N: the base plus exactly the fields its needs provide. */
+export type MethodContext<A, N extends Need = never> = BaseContext<A> &
+  ('retain' extends N ? { retain: Example[] } : unknown) &
+  ('idk' extends N ? { idk: Example[] } : unknown) &
+  ('randomAnswers' extends N ? { random: Example[][] } : unknown) &
+  ('referenceModel' extends N ? { reference: CausalLM } : unknown) &
+  ('referenceLogProbs' extends N ? { refLogp: RefLogProbs<N> } : unknown);
+
+/** A gradient method's context once its setup has built its private state. */
+export type StatefulContext<A, N extends Need, S> = MethodContext<A, N> & { state: S };
+
+/** One training step's data for a method that needs N. */
+export type UnlearnBatch<N extends Need = never> = {
+  tokens: number;
+  forget: Batch;
+  /** Indices of the forget examples in ctx.forget (for cached reference values). */
+  forgetIndex: number[];
+} & ('retain' extends N ? { retain: Batch } : unknown) &
+  ('idk' extends N ? { idk: Batch } : unknown) &
+  ('randomAnswers' extends N ? { random: Batch[] } : unknown);
 
 /**
  * A prompt rewrite applied at generation and scoring time (input-based unlearning); applied by
@@ -75,30 +100,119 @@ export interface InputTransform {
   toJSON(): { kind: string; version: number } & Record<string, unknown>;
 }
 
-export interface UnlearnMethod<A = Record<string, unknown>> {
+// ---- Definitions: what a method's author writes (define.ts turns them into UnlearnMethods) ----
+
+interface DefinitionBase<A, N extends Need> {
   name: string;
   summary: string;
   /** Paper reference (arXiv id or venue). */
   paper: string;
-  kind: 'gradient' | 'weights' | 'input';
-  /** The method's own arguments with documented defaults (unknown keys are errors). */
+  /** The method's own arguments with documented defaults (a z.object; unknown keys are errors). */
   args: z.ZodType<A>;
-  needs?: Needs;
+  /** What it needs beyond the model and the forget examples (`{}` for nothing). */
+  needs: NeedSpec<A, N>;
   /**
    * The forget item kinds the method can use (default: all). Items of other kinds are left out of
    * its forget set and counted in the result: e.g. idk needs a question to answer with a refusal,
    * so a biography would otherwise become its own "refusal".
    */
   supports?: readonly ItemPart[];
+}
+
+/** A gradient method with private state S built once per request by `setup` (e.g. RMU's control vector). */
+export interface StatefulGradientDefinition<A, N extends Need, S> extends DefinitionBase<A, N> {
   /** Method-specific defaults for the shared training arguments (e.g. a learning rate that suits it). */
   trainingDefaults?: Record<string, unknown>;
-  setup?(ctx: MethodContext<A>): void | Promise<void>;
-  /** Gradient methods: the loss of one batch. */
-  loss?(ctx: MethodContext<A>, batch: UnlearnBatch): LossOutput;
-  /** Gradient methods: which parameters may change (default all; the `layers` modifier narrows it). */
-  trainable?(name: string, ctx: MethodContext<A>): boolean;
-  /** Weight methods: edit ctx.model in place. */
-  apply?(ctx: MethodContext<A>): Promise<void>;
-  /** Input methods: the prompt rewrite. */
-  transform?(ctx: MethodContext<A>): InputTransform;
+  setup(ctx: MethodContext<A, N>): S | Promise<S>;
+  /** Which parameters may change (default all; the `layers` modifier narrows it further). */
+  trainable?(name: string, ctx: StatefulContext<A, N, S>): boolean;
+  /** The loss of one batch. */
+  loss(ctx: StatefulContext<A, N, S>, batch: UnlearnBatch<N>): LossOutput;
 }
+
+/** A gradient method without private state. */
+export interface GradientDefinition<A, N extends Need> extends DefinitionBase<A, N> {
+  trainingDefaults?: Record<string, unknown>;
+  trainable?(name: string, ctx: MethodContext<A, N>): boolean;
+  loss(ctx: MethodContext<A, N>, batch: UnlearnBatch<N>): LossOutput;
+}
+
+/** A weight method: edits ctx.model in place, once. */
+export interface WeightDefinition<A, N extends Need> extends DefinitionBase<A, N> {
+  apply(ctx: MethodContext<A, N>): Promise<void>;
+}
+
+/** An input method: leaves the weights alone and returns the prompt rewrite. */
+export interface InputDefinition<A, N extends Need> extends DefinitionBase<A, N> {
+  transform(ctx: MethodContext<A, N>): InputTransform;
+}
+
+// ---- Registered methods: what the registry holds and the runner calls ----
+
+/**
+ * What the runner builds for one request: every field a need can ask for, null (or empty) where
+ * the method did not ask. define.ts narrows it to the method's MethodContext.
+ */
+export interface RunContext {
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  task: Task;
+  /** The resolved arguments (the method's own, plus the shared training arguments for gradient methods). */
+  args: Record<string, unknown>;
+  seed: number;
+  forget: Example[];
+  retain: Example[] | null;
+  idk: Example[] | null;
+  random: Example[][] | null;
+  reference: CausalLM | null;
+  refLogp: { forget: Float32Array; idk: Float32Array | null } | null;
+  log(message: string): void;
+}
+
+/** One step's batches as the runner's batch source makes them (null where not needed). */
+export interface RunBatch {
+  tokens: number;
+  forget: Batch;
+  forgetIndex: number[];
+  retain: Batch | null;
+  idk: Batch | null;
+  random: Batch[];
+}
+
+interface MethodInfo {
+  name: string;
+  summary: string;
+  paper: string;
+  /** The method's own arguments (a zod object; the runner adds the shared training arguments). */
+  args: z.ZodObject;
+  needs: Needs;
+  supports?: readonly ItemPart[];
+}
+
+/** A gradient method, started once per request. */
+export interface GradientMethod extends MethodInfo {
+  kind: 'gradient';
+  trainingDefaults?: Record<string, unknown>;
+  /** True when the method restricts which parameters train (LoRA then adapts those by default). */
+  restrictsParameters: boolean;
+  /** Run the method's setup on the request's context; the result computes losses. */
+  start(ctx: RunContext): Promise<GradientRun>;
+}
+
+export interface GradientRun {
+  loss(batch: RunBatch): LossOutput;
+  trainable(name: string): boolean;
+}
+
+export interface WeightMethod extends MethodInfo {
+  kind: 'weights';
+  apply(ctx: RunContext): Promise<void>;
+}
+
+export interface InputMethod extends MethodInfo {
+  kind: 'input';
+  transform(ctx: RunContext): InputTransform;
+}
+
+/** A registered unlearning method: one of the three kinds, told apart by `kind`. */
+export type UnlearnMethod = GradientMethod | WeightMethod | InputMethod;

@@ -194,8 +194,8 @@ test('lethe unlearn and eval check their flags before loading or training anythi
     '--cache',
     cache,
   ]);
-  assert.equal(clobber.code, 1);
-  assert.match(clobber.stderr, /refusing to replace a folder that holds other files[\s\S]*notes.txt/);
+  assert.equal(clobber.code, 2);
+  assert.match(clobber.stderr, /is not empty and not this command's own work[\s\S]*notes.txt/);
   assert.equal(readFileSync(join(keep, 'notes.txt'), 'utf8'), 'mine');
   const self = lethe(['unlearn', '--task', await taskPath, '--method', 'ga', '--model', keep, '--out', keep]);
   assert.match(self.stderr, /the output folder is the model being unlearned/);

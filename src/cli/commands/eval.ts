@@ -17,6 +17,7 @@ import { SUITE_NAMES } from '../../eval/suites.ts';
 import { summaryLines } from '../../eval/summary-text.ts';
 import { applyPromptFormat } from '../../text/template.ts';
 import { collect, intOption } from '../options.ts';
+import { checkResultsFile } from '../out-folder.ts';
 
 interface EvalFlags {
   model: string;
@@ -27,6 +28,7 @@ interface EvalFlags {
   target?: string;
   companions: boolean;
   out: string;
+  force?: boolean;
   seed: number;
   batchSize?: number;
   set?: string[];
@@ -68,7 +70,11 @@ export function registerEval(program: Command): void {
       'the target (before unlearning); default: the manifest’s extra.target or source',
     )
     .option('--no-companions', 'do not take the oracle and target from the model’s manifest.json')
-    .requiredOption('--out <file>', 'results JSON file (written atomically)')
+    .requiredOption(
+      '--out <file>',
+      'results JSON file (written atomically); an existing one must be an earlier evaluation of --model',
+    )
+    .option('--force', 'replace an existing --out file that is not an earlier evaluation of --model')
     .option(
       '--seed <n>',
       'seed of sampled choices (EL positions, gradient-norm subsets)',
@@ -114,6 +120,7 @@ export function registerEval(program: Command): void {
           throw new ConfigError('model folder not found', { where: `${flag} ${dir}` });
         }
       }
+      const out = checkResultsFile(f.out, model, Boolean(f.force));
       const taskSpec = f.task ?? readUnlearnManifest(model)?.task?.spec ?? 'synthetic';
       const task = await resolveTask(taskSpec, f.dataDir);
       // Oracle and target are asked exactly as the evaluated model is.
@@ -132,10 +139,10 @@ export function registerEval(program: Command): void {
         oracle: oracle ? { dir: oracle } : null,
         target: target ? { dir: target } : null,
         options: parsed.data,
-        out: resolve(f.out),
+        out,
       });
       if (f.json) process.stdout.write(`${JSON.stringify(results)}\n`);
-      else process.stdout.write(`${summaryLines(results).join('\n')}\nresults: ${resolve(f.out)}\n`);
+      else process.stdout.write(`${summaryLines(results).join('\n')}\nresults: ${out}\n`);
       const failed = Object.values(results.metrics).some((e) =>
         [e.unlearned, e.oracle, e.target].some((r) => r && 'failed' in r),
       );

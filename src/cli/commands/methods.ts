@@ -24,7 +24,7 @@ export function registerMethods(program: Command): void {
         kind: m.kind,
         summary: m.summary,
         paper: m.paper,
-        args: describe(m.args as unknown as z.ZodObject),
+        args: describe(m.args),
       }));
       if (f.json) {
         process.stdout.write(`${JSON.stringify({ methods: list, trainingArgs: describe(TrainingArgs) })}\n`);

@@ -3,6 +3,7 @@
  * Both check every flag (task, recipe, method, arguments) before loading or training anything,
  * and print one JSON object on stdout (progress goes to stderr).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { defaultCacheDir } from '../../api/environment.ts';
@@ -13,10 +14,12 @@ import { ConfigError } from '../../errors.ts';
 import { watchParent } from '../../study/child.ts';
 import { prepare } from '../../study/prepare.ts';
 import { checkRecipe } from '../../study/study-config.ts';
-import { checkUnlearnOut, runUnlearnJob } from '../../study/unlearn-job.ts';
+import { runUnlearnJob } from '../../study/unlearn-job.ts';
 import { applyPromptFormat } from '../../text/template.ts';
 import { parseArgStrings, planUnlearn } from '../../unlearn/runner.ts';
 import { collect, intOption } from '../options.ts';
+import { checkOutFolder, clearFolder, unlearnJudge } from '../out-folder.ts';
+import { UsageError } from '../usage-error.ts';
 
 interface CommonFlags {
   task: string;
@@ -75,7 +78,12 @@ export function registerPrepare(program: Command): void {
       .command('unlearn')
       .description('apply an unlearning method to the prepared target (or --model) and save the result')
       .requiredOption('--method <name>', 'method name (see `lethe methods`)')
-      .requiredOption('--out <dir>', 'output folder: HF model + manifest.json')
+      .requiredOption(
+        '--out <dir>',
+        'output folder: HF model + manifest.json. Must be new or empty, or hold an interrupted run ' +
+          'or the same run (method, arguments, seed, task, --model) finished earlier, which it replaces',
+      )
+      .option('--force', 'replace a non-empty --out folder that holds anything else')
       .option(
         '--arg <key=value>',
         'method or training argument (repeatable), e.g. --arg lr=1e-4 --arg epochs=5',
@@ -88,16 +96,40 @@ export function registerPrepare(program: Command): void {
       ),
   ).action(
     async (
-      f: CommonFlags & { method: string; out: string; arg?: string[]; model?: string; prepared?: string },
+      f: CommonFlags & {
+        method: string;
+        out: string;
+        arg?: string[];
+        model?: string;
+        prepared?: string;
+        force?: boolean;
+      },
     ) => {
       // Started by `lethe bench`: end with the parent, however it ends.
       watchParent();
       // Everything the flags say is checked before any loading or training.
       const args = parseArgStrings(f.arg ?? []);
       // The method, its arguments and the request split are checked before any model is trained.
-      planUnlearn(f.method, await resolveTask(f.task, f.dataDir), args);
+      const plan = planUnlearn(f.method, await resolveTask(f.task, f.dataDir), args);
       let recorded: Record<string, unknown> | null = null;
-      checkUnlearnOut(resolve(f.out), f.model && resolve(f.model));
+      if (f.model && resolve(f.model) === resolve(f.out)) {
+        throw new UsageError('the output folder is the model being unlearned', {
+          where: `--out ${f.out}`,
+          hint: 'write the unlearned model to a new folder',
+        });
+      }
+      const out = checkOutFolder({
+        dir: f.out,
+        force: Boolean(f.force),
+        judge: unlearnJudge({
+          method: f.method,
+          args: plan.args,
+          seed: f.seed,
+          taskSpec: absoluteTaskSpec(f.task),
+          model: f.model,
+        }),
+        inputs: [f.model, f.base, f.config, f.cache, f.dataDir, existsSync(f.task) ? f.task : undefined],
+      });
       if (f.prepared) {
         try {
           recorded = JSON.parse(f.prepared) as Record<string, unknown>;
@@ -116,6 +148,7 @@ export function registerPrepare(program: Command): void {
         modelDir: f.model ?? p!.target,
         chatTemplate: f.chatTemplate,
       });
+      clearFolder(out);
       const manifest = await runUnlearnJob({
         task,
         taskSpec: absoluteTaskSpec(f.task),

@@ -2,11 +2,15 @@
  * `lethe train`: flags (and an optional --config recipe file, which flags override) into a train
  * recipe for trainFromRecipe (src/api/train.ts), which does the work; prints its summary as JSON.
  */
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { trainFromRecipe } from '../../api/train.ts';
 import { readConfigFile } from '../../config/load.ts';
 import { type TrainRecipe, TrainRecipeOverrides, TrainRecipeSchema } from '../../config/train-config.ts';
 import { intOption, numberOption } from '../options.ts';
+import { checkOutFolder, clearFolder, trainJudge } from '../out-folder.ts';
+import { UsageError } from '../usage-error.ts';
 
 const FLAG_KEYS = Object.keys(TrainRecipeSchema.shape) as (keyof TrainRecipe)[];
 
@@ -18,7 +22,12 @@ export function registerTrain(program: Command): void {
       '--data <file>',
       'a .txt file (pretraining) or .jsonl of {"text"} / {"prompt","answer"} lines',
     )
-    .requiredOption('--out <dir>', 'output model folder (HF format); checkpoints go to <dir>/checkpoints')
+    .requiredOption(
+      '--out <dir>',
+      'output model folder (HF format); checkpoints go to <dir>/checkpoints. Must be new or empty, ' +
+        'or (with --resume) an earlier lethe train output',
+    )
+    .option('--force', 'use a non-empty --out anyway: without --resume, what it holds is removed first')
     .option('--model <dir>', 'fine-tune this HF folder instead of training from scratch')
     .option('--config <file>', 'JSON recipe with the options below (flags override it)')
     .option('--resume', 'continue from the checkpoint in <out>/checkpoints if there is one')
@@ -66,17 +75,35 @@ export function registerTrain(program: Command): void {
     .option('--lora-dropout <p>', 'LoRA input dropout', numberOption('--lora-dropout', 0))
     .option('--no-chat-template', "with --model: ask {question} lines without the model's chat template");
   cmd.action(async (flags: Record<string, unknown>) => {
+    const out = String(flags.out);
+    const model = flags.model as string | undefined;
+    const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+    if (model !== undefined && real(out) === real(model)) {
+      throw new UsageError('--out is the --model folder: training would overwrite its own input', {
+        where: `--out ${out}`,
+        hint: 'write the fine-tuned model to a new folder',
+      });
+    }
+    const resume = Boolean(flags.resume);
+    const plan = checkOutFolder({
+      dir: out,
+      force: Boolean(flags.force),
+      judge: trainJudge(resume),
+      inputs: [flags.data as string, model, flags.config as string | undefined],
+      clearOnForce: !resume,
+    });
     const fromFile = flags.config ? readConfigFile(TrainRecipeOverrides, flags.config as string) : {};
     const overrides = Object.fromEntries(
       FLAG_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]),
     );
+    clearFolder(plan);
     const summary = await trainFromRecipe({
       data: flags.data as string,
       out: flags.out as string,
       recipe: { ...fromFile, ...overrides },
       recipeSource: flags.config ? String(flags.config) : 'command line',
-      model: flags.model as string | undefined,
-      resume: Boolean(flags.resume),
+      model,
+      resume,
       forceResume: Boolean(flags.forceResume),
       chatTemplate: flags.chatTemplate !== false,
     });

@@ -4,20 +4,20 @@
  */
 import { z } from 'zod';
 import { affine } from '../../tensor/index.ts';
+import { gradientMethod } from '../define.ts';
 import { meanNll } from '../losses.ts';
-import type { UnlearnMethod } from '../types.ts';
 
-export const ga: UnlearnMethod<Record<string, never>> = {
+export const ga = gradientMethod({
   name: 'ga',
   summary: 'Gradient ascent on the forget set: maximise its NLL (−ℓ̄_f). Unbounded; collapses without care.',
   paper: 'Jang et al. 2022, arXiv:2210.01504',
-  kind: 'gradient',
   args: z.object({}),
+  needs: {},
   loss(ctx, b) {
     const f = meanNll(ctx.model, b.forget);
     return { loss: affine(f, -1), logs: { forgetNll: f.item() } };
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const gaMethods = [ga];

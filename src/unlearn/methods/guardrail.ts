@@ -9,17 +9,9 @@ import { z } from 'zod';
 import type { Task } from '../../data/task.ts';
 import { ConfigError } from '../../errors.ts';
 import { normaliseText, SHOT_SEPARATOR } from '../../text/format.ts';
+import { inputMethod } from '../define.ts';
 import { encodedLength, prefixBudget, qaLengths } from '../prefix-budget.ts';
 import { type GuardrailJson, patternKey, transformFromJson, usablePattern } from '../prompted.ts';
-import type { UnlearnMethod } from '../types.ts';
-
-type GuardrailArgs = {
-  filter: boolean;
-  scope: 'auto' | string[];
-  maxScopeItems: number;
-  blockScope: boolean;
-  reserve?: number;
-};
 
 // Words that start or join sentences rather than names; stripped from the front of a span.
 const NOT_NAME = new Set(
@@ -123,12 +115,12 @@ function guardrailText(listed: readonly string[], omitted: number, refusal: stri
   );
 }
 
-export const guardrail: UnlearnMethod<GuardrailArgs> = {
+export const guardrail = inputMethod({
   name: 'guardrail',
   summary:
     'Prompt-based guardrail: a system-prompt prefix naming the forget scope ("do not reveal …") and an output filter replacing generations that leak a forget answer with a refusal; no weight changes.',
   paper: 'Thaker et al. 2024, arXiv:2403.03329',
-  kind: 'input',
+  needs: {},
   args: z.object({
     /** Replace a generation containing a forget answer (or scope name) by the refusal. */
     filter: z.boolean().default(true),
@@ -184,7 +176,7 @@ export const guardrail: UnlearnMethod<GuardrailArgs> = {
     };
     return transformFromJson(spec, 'guardrail transform');
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const guardrailMethods = [guardrail];

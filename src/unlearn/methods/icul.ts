@@ -11,11 +11,9 @@ import type { QaItem } from '../../data/items.ts';
 import { ConfigError } from '../../errors.ts';
 import { Rng } from '../../tensor/index.ts';
 import { normaliseText, qaShot, questionKey, SHOT_SEPARATOR } from '../../text/format.ts';
+import { inputMethod } from '../define.ts';
 import { encodedLength, prefixBudget, qaLengths, quantile } from '../prefix-budget.ts';
 import { type IculJson, transformFromJson } from '../prompted.ts';
-import type { UnlearnMethod } from '../types.ts';
-
-type IculArgs = { shots: number; seed?: number; unmatched: 'retain' | 'forget'; reserve?: number };
 
 /** A wrong answer for `item`: one of its perturbed answers, else another item's answer. */
 function wrongLabel(item: QaItem, pool: readonly string[], rng: Rng): string {
@@ -55,13 +53,13 @@ function fitRetainShots(
   return -1;
 }
 
-export const icul: UnlearnMethod<IculArgs> = {
+export const icul = inputMethod({
   name: 'icul',
   summary:
     'In-context unlearning: each query is preceded by the forget example it asks about with a wrong label, then s−1 correctly labelled retain examples; no weight changes.',
   paper: 'Pawelczyk et al. 2023, arXiv:2310.07579',
-  kind: 'input',
   supports: ['qa'],
+  needs: {},
   args: z.object({
     /** s: context examples per query (one flipped forget example + s − 1 correct ones). */
     shots: z.number().int().positive().default(4),
@@ -129,7 +127,7 @@ export const icul: UnlearnMethod<IculArgs> = {
     };
     return transformFromJson(spec, 'icul transform');
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const iculMethods = [icul];

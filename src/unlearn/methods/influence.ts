@@ -17,8 +17,8 @@ import type { CausalLM } from '../../models/causal-lm.ts';
 import type { Tensor } from '../../tensor/index.ts';
 import type { Example } from '../../text/batch.ts';
 import { curvatureDiagonal, gradientSum, influenceUpdate, nllObjective } from '../curvature.ts';
+import { weightMethod } from '../define.ts';
 import { saliencyMasks } from '../saliency.ts';
-import type { UnlearnMethod } from '../types.ts';
 
 const InfluenceArgs = z.object({
   /** Curvature estimator: empirical Fisher diagonal (one gradient pass, ≥ 0) or Hutchinson. */
@@ -50,7 +50,6 @@ const InfluenceArgs = z.object({
   maskSparsity: z.number().gt(0).max(1).default(0.1),
   maxLen: z.number().int().positive().default(256),
 });
-type InfluenceArgs = z.infer<typeof InfluenceArgs>;
 
 /** The parameters a `layers` regex selects (all when absent); an empty selection is an error. */
 export function selectParams(
@@ -98,12 +97,11 @@ function sampleOf(examples: readonly Example[], n: number | undefined, seed: num
   return idx.slice(0, n).map((i) => examples[i]);
 }
 
-export const influence: UnlearnMethod<InfluenceArgs> = {
+export const influence = weightMethod({
   name: 'influence',
   summary:
     'One-shot influence update θ + η·(diag H_r + |D_r|·λ)⁻¹ Σ_f ∇ℓ̄: a damped diagonal Newton step on the retain objective (Fisher or Hutchinson curvature), optionally on a localized weight subset.',
   paper: 'Koh & Liang 2017, arXiv:1703.04730; survey family in ../shared/UNLEARNING.md',
-  kind: 'weights',
   args: InfluenceArgs,
   needs: { retain: true },
   async apply(ctx) {
@@ -152,7 +150,7 @@ export const influence: UnlearnMethod<InfluenceArgs> = {
       if (wasTraining) model.train();
     }
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const influenceMethods = [influence];

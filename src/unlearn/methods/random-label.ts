@@ -5,27 +5,21 @@
  */
 import { z } from 'zod';
 import { add, affine } from '../../tensor/index.ts';
+import { gradientMethod } from '../define.ts';
 import { klToReference, meanNll, weighted } from '../losses.ts';
-import type { UnlearnMethod } from '../types.ts';
 
-export const randomLabel: UnlearnMethod<{
-  k: number;
-  forgetWeight: number;
-  randomWeight: number;
-  normalWeight: number;
-}> = {
+export const randomLabel = gradientMethod({
   name: 'random-label',
   summary:
     'Ascend on forget answers, descend toward K random (wrong) answers to the same prompts, and keep retain predictions close to the original (cross-entropy to p_ref).',
   paper: 'Yao et al. 2023, arXiv:2310.10683',
-  kind: 'gradient',
   args: z.object({
     k: z.number().int().positive().default(5),
     forgetWeight: z.number().default(0.5),
     randomWeight: z.number().default(1),
     normalWeight: z.number().default(1),
   }),
-  needs: { retain: true, referenceModel: true, randomAnswers: (args) => args.k as number },
+  needs: { retain: true, referenceModel: true, randomAnswers: (args) => args.k },
   // A random answer needs a question: a biography has none (it would become its own "answer").
   supports: ['qa'],
   loss(ctx, b) {
@@ -37,7 +31,7 @@ export const randomLabel: UnlearnMethod<{
       1 / rand.length,
     );
     // CE(p_ref → p_θ) differs from KL(p_ref ‖ p_θ) by p_ref's entropy, a constant: same gradient.
-    const kl = klToReference(ctx.model, ctx.reference!, b.retain!);
+    const kl = klToReference(ctx.model, ctx.reference, b.retain);
     return {
       loss: weighted([
         [-a.forgetWeight, f],
@@ -47,7 +41,7 @@ export const randomLabel: UnlearnMethod<{
       logs: { forgetNll: f.item(), randomNll: randMean.item(), retainKl: kl.item() },
     };
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const randomLabelMethods = [randomLabel];

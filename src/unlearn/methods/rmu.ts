@@ -4,13 +4,21 @@
  * text; only the MLP output projections of blocks ℓ−2…ℓ are trained.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError, LetheError } from '../../errors.ts';
+import type { CausalLM } from '../../models/causal-lm.ts';
 import { add, affine, IGNORE_INDEX, noGrad, Rng, Tensor } from '../../tensor/index.ts';
 import { type Batch, collate } from '../../text/batch.ts';
+import { statefulGradientMethod } from '../define.ts';
 import { hiddenMse, tokenMask } from '../losses.ts';
-import type { MethodContext, UnlearnMethod } from '../types.ts';
+import type { MethodContext } from '../types.ts';
 
 type RmuArgs = { layer?: number; steeringCoeff: number; alpha: number };
+
+/** Built once per request by setup: the steered block and the target c·u (1, 1, C). */
+interface RmuState {
+  layer: number;
+  control: Tensor;
+}
 
 const lengths = (b: Batch): number[] => {
   const [B, T] = b.targets.shape;
@@ -22,27 +30,27 @@ const lengths = (b: Batch): number[] => {
 };
 
 /** Residual stream after block `layer` (B, T, C), stopping the forward pass there. */
-function hiddenAt(model: MethodContext['model'], batch: Batch, layer: number): Tensor {
-  let h: Tensor | null = null;
+function hiddenAt(model: CausalLM, batch: Batch, layer: number): Tensor {
+  const seen: Tensor[] = [];
   model.forward(batch.inputs, {
     stopAfterLayer: layer,
     residualHook: (l, x) => {
-      if (l === layer) h = x;
+      if (l === layer) seen.push(x);
       return undefined;
     },
   });
-  return h!;
+  if (seen.length === 0) throw new LetheError(`rmu: the forward pass did not reach block ${layer}`);
+  return seen[0];
 }
 
 const layerOf = (ctx: MethodContext<RmuArgs>) =>
   ctx.args.layer ?? Math.max(0, Math.floor(ctx.model.numLayers / 2));
 
-export const rmu: UnlearnMethod<RmuArgs> = {
+export const rmu = statefulGradientMethod<RmuArgs, 'retain' | 'referenceModel', RmuState>({
   name: 'rmu',
   summary:
     "Representation misdirection: steer block ℓ activations on forget text to a random direction c·u while keeping retain activations at the frozen model's; trains only the MLP down-projections of blocks ℓ−2…ℓ.",
   paper: 'Li et al. 2024 (WMDP), arXiv:2403.03218',
-  kind: 'gradient',
   args: z.object({
     /** Block whose output is steered (default: the middle block). */
     layer: z.number().int().nonnegative().optional(),
@@ -82,32 +90,33 @@ export const rmu: UnlearnMethod<RmuArgs> = {
       count++;
     }
     const c = ctx.args.steeringCoeff * (total / count);
-    ctx.state.control = new Tensor(
-      u.map((x) => (c * x) / norm),
-      [1, 1, C],
-    );
-    ctx.state.layer = layer;
     ctx.log(`layer ${layer}, steering norm ${c.toFixed(3)}`);
+    return {
+      layer,
+      control: new Tensor(
+        u.map((x) => (c * x) / norm),
+        [1, 1, C],
+      ),
+    };
   },
   trainable(name, ctx) {
-    const layer = layerOf(ctx);
+    const { layer } = ctx.state;
     const m = /(?:\.h\.|\.layers\.)(\d+)\.mlp\.(c_proj|down_proj)\.weight$/.exec(name);
     return m !== null && Number(m[1]) <= layer && Number(m[1]) >= layer - 2;
   },
   loss(ctx, b) {
-    const layer = ctx.state.layer as number;
-    const control = ctx.state.control as Tensor;
+    const { layer, control } = ctx.state;
     const hf = hiddenAt(ctx.model, b.forget, layer);
     const forgetTerm = hiddenMse(hf, control, tokenMask(b.forget, lengths(b.forget)));
-    const hr = hiddenAt(ctx.model, b.retain!, layer);
-    const target = noGrad(() => hiddenAt(ctx.reference!, b.retain!, layer));
-    const retainTerm = hiddenMse(hr, target, tokenMask(b.retain!, lengths(b.retain!)));
+    const hr = hiddenAt(ctx.model, b.retain, layer);
+    const target = noGrad(() => hiddenAt(ctx.reference, b.retain, layer));
+    const retainTerm = hiddenMse(hr, target, tokenMask(b.retain, lengths(b.retain)));
     return {
       loss: add(forgetTerm, affine(retainTerm, ctx.args.alpha)),
       logs: { forgetMse: forgetTerm.item(), retainMse: retainTerm.item() },
     };
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const rmuMethods = [rmu];

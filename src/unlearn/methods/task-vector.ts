@@ -14,7 +14,7 @@ import { ConfigError } from '../../errors.ts';
 import type { CausalLM } from '../../models/causal-lm.ts';
 import { cloneModel } from '../../models/registry.ts';
 import { train } from '../../train/trainer.ts';
-import type { UnlearnMethod } from '../types.ts';
+import { weightMethod } from '../define.ts';
 
 const TaskVectorArgs = z.object({
   /** λ, the negation strength. 1 subtracts the task vector once; MUSE uses λ ≈ 5. */
@@ -28,7 +28,6 @@ const TaskVectorArgs = z.object({
   batchSize: z.number().int().positive().default(8),
   maxLen: z.number().int().positive().default(256),
 });
-type TaskVectorArgs = z.infer<typeof TaskVectorArgs>;
 
 /**
  * model ← θ_0 − λ·(θ_ft − θ_0), per weight in float64, rounded once. `tuned` must have the same
@@ -55,13 +54,13 @@ export function negateTaskVector(model: CausalLM, tuned: CausalLM, lambda: numbe
   return Math.sqrt(sq);
 }
 
-export const taskVector: UnlearnMethod<TaskVectorArgs> = {
+export const taskVector = weightMethod({
   name: 'task-vector',
   summary:
     'Task-vector negation: fine-tune a copy on D_f to θ_ft, then set θ = θ_0 − λ·(θ_ft − θ_0); no gradient step on θ_0 itself.',
   paper: 'Ilharco et al. 2023, arXiv:2212.04089; MUSE, arXiv:2407.06460',
-  kind: 'weights',
   args: TaskVectorArgs,
+  needs: {},
   async apply(ctx) {
     const a = ctx.args;
     const tuned = cloneModel(ctx.model);
@@ -82,7 +81,7 @@ export const taskVector: UnlearnMethod<TaskVectorArgs> = {
       `fine-tuned ${res.steps} steps (forget loss ${res.finalLoss.toFixed(4)}), ‖λ·τ‖ ${norm.toExponential(3)}, ${res.seconds.toFixed(1)} s`,
     );
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const taskVectorMethods = [taskVector];

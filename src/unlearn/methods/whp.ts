@@ -30,7 +30,8 @@ import { IGNORE_INDEX, logSoftmax, mul, noGrad, sum, Tensor } from '../../tensor
 import type { Batch, Example } from '../../text/batch.ts';
 import { epochBatches } from '../../train/batching.ts';
 import { type LossOutput, train } from '../../train/trainer.ts';
-import type { UnlearnMethod } from '../types.ts';
+import { weightMethod } from '../define.ts';
+import { logitsOf } from '../losses.ts';
 
 const WhpArgs = z.object({
   /** α, the suppression strength in v_g = v_base − α·ReLU(v_reinf − v_base). */
@@ -50,7 +51,6 @@ const WhpArgs = z.object({
   batchSize: z.number().int().positive().default(8),
   maxLen: z.number().int().positive().default(256),
 });
-type WhpArgs = z.infer<typeof WhpArgs>;
 
 /** Sparse target distributions at the scored positions of one example, in position order. */
 export interface GenericTargets {
@@ -115,8 +115,8 @@ export function genericTargets(
   const vg = new Float64Array(V);
   noGrad(() => {
     for (const batch of epochBatches(examples, opts.batchSize, 0, 0, { shuffle: false })) {
-      const lb = base.forward(batch.inputs).logits!.f32;
-      const lr = reinforced.forward(batch.inputs).logits!.f32;
+      const lb = logitsOf(base, batch.inputs).f32;
+      const lr = logitsOf(reinforced, batch.inputs).f32;
       const [B, T] = batch.targets.shape;
       for (let b = 0; b < B; b++) {
         const scored: number[] = [];
@@ -163,7 +163,7 @@ export function genericTargetLoss(
   batch: Batch,
   targets: readonly GenericTargets[],
 ): LossOutput {
-  const logits = model.forward(batch.inputs).logits!;
+  const logits = logitsOf(model, batch.inputs);
   const [B, T] = batch.targets.shape;
   const V = model.vocabSize;
   const q = new Float32Array(B * T * V);
@@ -198,13 +198,13 @@ export function genericTargetLoss(
   return { loss, logs: { forgetNll: nll } };
 }
 
-export const whp: UnlearnMethod<WhpArgs> = {
+export const whp = weightMethod({
   name: 'whp',
   summary:
     "Who's Harry Potter: train a reinforced copy on D_f, form generic logits v_g = v_base − α·ReLU(v_reinf − v_base) at the forget answer positions, and fine-tune the model toward them.",
   paper: 'Eldan & Russinovich 2023, arXiv:2310.02238',
-  kind: 'weights',
   args: WhpArgs,
+  needs: {},
   async apply(ctx) {
     const a = ctx.args;
     const model = ctx.model;
@@ -244,7 +244,7 @@ export const whp: UnlearnMethod<WhpArgs> = {
       `reinforced ${r.steps} steps (loss ${r.finalLoss.toFixed(4)}), fine-tuned ${f.steps} steps toward ${a.labels} generic targets (loss ${f.finalLoss.toFixed(4)})`,
     );
   },
-};
+});
 
 /** The methods this file defines, in the order `lethe methods` lists them (registry.ts reads this list). */
 export const whpMethods = [whp];
