@@ -226,7 +226,9 @@ export const LEADERBOARD_METRICS = [
   'muse.privleak',
   'muse.verbmem.forget',
   'mia.loss',
-  'pii.fewShot.forget',
+  // The QA-format probe: a small model leaks personal data to the questions it was trained on
+  // long before it completes free-form extraction prompts.
+  'pii.qa.forget',
   'robustness.relearnRecovery',
   'closeness.gapLeft',
   'efficiency.seconds',
