@@ -56,7 +56,9 @@ function sameText(actual: string, expected: string, what: string): void {
   let i = 0;
   while (actual[i] === expected[i]) i++;
   const near = (x: string) => x.slice(Math.max(0, i - 150), i + 150);
-  assert.fail(`${what} differs at character ${i}:\n  jobs 2: …${near(actual)}…\n  jobs 1: …${near(expected)}…`);
+  assert.fail(
+    `${what} differs at character ${i}:\n  jobs 2: …${near(actual)}…\n  jobs 1: …${near(expected)}…`,
+  );
 }
 
 /** Every file under `path`, relative, sorted. */
