@@ -449,8 +449,9 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
           });
         }
       });
-      await rm(join(work, 'task'), { recursive: true, force: true });
     }
+    // (Also when a run that trained in children was interrupted and this one finishes in-process.)
+    await rm(join(work, 'task'), { recursive: true, force: true });
     for (const role of todo)
       if (!finished(role)) await trainRole(role, work, await inputs(), recipe, seed, progress);
     const t = finished('target')!;
