@@ -1,13 +1,13 @@
 /**
  * Whether two study folders (each holding a study's `cache` and `runs`, as `npm run bench -- study`
  * and test/study/jobs.test.ts lay them out) hold the same results: the same files, the same weights
- * byte for byte, and the same JSON once wall-clock, memory and thread-count cells are set aside
- * and each side's folder name is normalised. Used to show that `jobs` changes only the schedule.
+ * byte for byte, and the same JSON once wall-clock and memory cells (and an unlearning manifest's
+ * thread count) are set aside and each side's folder name is normalised. Used to show that `jobs` changes only the schedule.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Keys whose values are wall-clock times, peak memory or the thread count a process ran with. */
+/** Keys whose values are wall-clock times or peak memory. */
 export const CLOCK_KEYS: ReadonlySet<string> = new Set([
   'wallTime',
   'timings',
@@ -17,13 +17,11 @@ export const CLOCK_KEYS: ReadonlySet<string> = new Set([
   'withSearch',
   'efficiency.seconds',
   'efficiency.peakMemoryMb',
-  'threads',
-  'environment',
 ]);
 
-/** A JSON text without clock cells (at any depth). */
-export function withoutClock(text: string): string {
-  return JSON.stringify(JSON.parse(text), (k, v) => (CLOCK_KEYS.has(k) ? undefined : v));
+/** A JSON text without clock cells (at any depth), and without the keys in `also`. */
+export function withoutClock(text: string, also: readonly string[] = []): string {
+  return JSON.stringify(JSON.parse(text), (k, v) => (CLOCK_KEYS.has(k) || also.includes(k) ? undefined : v));
 }
 
 /** Every file under `path`, relative, sorted. */
@@ -51,7 +49,8 @@ function comparable(path: string, root: string): string {
         .split('\n')
         .map((line) => (line.trim() ? withoutClock(line) : line))
         .join('\n')
-    : withoutClock(text);
+    : // An unlearning child's manifest records the native threads it had: ⌊cores ÷ jobs⌋.
+      withoutClock(text, path.endsWith('manifest.json') ? ['threads'] : []);
   return clean.replaceAll(root, '<root>');
 }
 

@@ -432,13 +432,16 @@ async function executeStudy(
   const referenceSets: ReferenceSet[] = [];
   let references: Summary['references'] | null = null;
   const resultsLines: string[] = [];
-  // Concurrency: `jobs` processes at once, with the cores shared out between them. A thread count
-  // set in LETHE_THREADS is the user's and goes to every process; results do not depend on it.
+  // Concurrency: `jobs` processes at once. The children (unlearning, searches, training) get the
+  // cores shared out as native threads; this process keeps its own thread count, which its
+  // results.json records, so that results.json is byte for byte the same whatever `jobs` is (the
+  // kernels' results do not depend on the thread count either way). A thread count set in
+  // LETHE_THREADS is the user's and goes to every process.
   const jobs = Math.max(1, Math.floor(opts.jobs ?? (only?.length ? 1 : defaultJobs())));
   const cores = availableParallelism();
   const fixedThreads = Boolean(process.env.LETHE_THREADS);
   const share = (n: number) => Math.max(1, Math.floor(cores / n));
-  const threads = fixedThreads ? backend.getThreads() : jobs > 1 ? share(jobs) : backend.getThreads();
+  const threads = fixedThreads || jobs === 1 ? backend.getThreads() : share(jobs);
   const tied = (id: string): TiedOptions =>
     jobs > 1
       ? { ...(fixedThreads ? {} : { threads }), ...(opts.progress === false ? {} : { prefix: `[${id}] ` }) }
@@ -446,10 +449,11 @@ async function executeStudy(
   const slots = new Slots(jobs);
   // Stops the children still running (and those not started) once the study has failed.
   const abort = new AbortController();
-  const parentThreads = backend.getThreads();
   if (jobs > 1) {
-    backend.setThreads(threads);
-    say(`${jobs} jobs at once, ${threads} thread${threads === 1 ? '' : 's'} each (${cores} cores)`);
+    say(
+      `${jobs} jobs at once on ${cores} cores: children with ${threads} thread${threads === 1 ? '' : 's'} each, ` +
+        `evaluation here with ${backend.getThreads()}`,
+    );
   }
   try {
     // A worker's child needs only its runs' seeds; the coordinator's preparation needs every seed.
@@ -713,8 +717,6 @@ async function executeStudy(
   } catch (e) {
     abort.abort();
     throw e;
-  } finally {
-    if (jobs > 1) backend.setThreads(parentThreads);
   }
   if (only) return null;
   const wallTime = clock.wallTime(jobs, threads);

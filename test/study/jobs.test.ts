@@ -3,11 +3,12 @@
  * and an oracle, ga, a searched npo, icul) runs from empty caches with jobs = 1 (one thing at a
  * time, the target and oracle trained in this process) and jobs = 2 (the target and oracle trained
  * at once in two child processes, unlearning and search children started while this process
- * evaluates, one native thread per process on 2 cores). Every result is byte for byte the same:
- * the target's, oracle's and unlearned weights, tokenizers, prepare.json, search.json, every
- * results.json, manifest and step log, results.jsonl and the summary — with only wall-clock and
- * memory cells set aside, the folders' names normalised, and the recorded thread counts (the
- * kernels split work by shape only, so results do not depend on them; here they differ).
+ * evaluates, the children with ⌊cores ÷ 2⌋ native threads). Every result is byte for byte the
+ * same: the target's, oracle's and unlearned weights, tokenizers, prepare.json, search.json, every
+ * results.json (its environment included), manifest and step log, results.jsonl and the summary —
+ * with only wall-clock and memory cells set aside, the folders' names normalised, and the thread
+ * count an unlearning manifest records (the children's; the kernels split work by shape only, so
+ * results do not depend on it).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,7 +84,7 @@ test('a study gives the same bytes with jobs = 1 and jobs = 2', async (t) => {
     [weights[0], files.find((f) => f.endsWith('results.json'))],
   );
 
-  // The thread counts recorded are what each side ran with (set aside above).
+  // The unlearning children's thread count (set aside above) is what each side ran them with.
   const manifest = (root: string) =>
     JSON.parse(
       readFileSync(
