@@ -49,6 +49,7 @@ import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from '
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
 import { costVsOracle, readRunSearch, runTrainingFlops } from './run-extras.ts';
 import type { SearchJob, SearchResult, SearchSpec } from './search.ts';
+import { Slots } from './slots.ts';
 import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
 import {
   LEADERBOARD,
@@ -315,30 +316,6 @@ class PhaseClock {
   }
 }
 
-/**
- * At most `n` tasks at once (unlearning and search children, and the parent's evaluation). The
- * parent's evaluation goes before every waiting child, so finished runs are graded as soon as a
- * slot frees and, with one slot, the order is the sequential runner's: unlearn a run, evaluate it.
- */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.free = n;
-  }
-  async run<T>(first: boolean, work: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((go) => (first ? this.waiting.unshift(go) : this.waiting.push(go)));
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
-
 /** The default `jobs`: one per core, at most 8 (each process also holds a model and its data). */
 export const defaultJobs = (): number => Math.max(1, Math.min(availableParallelism(), 8));
 
@@ -509,7 +486,7 @@ async function executeStudy(
       // the first runs unlearn meanwhile (they need only the target).
       const refsDone = cachedRefs
         ? Promise.resolve(cachedRefs)
-        : slots.run(true, () =>
+        : slots.parentWork(false, () =>
             clock.time('evaluation', async () => {
               say(`seed ${seed}: evaluating the target and the oracle (once for the whole study)`);
               const t0 = performance.now();
@@ -538,7 +515,7 @@ async function executeStudy(
       const searched = async (planned: PlannedRun & { search: SearchSpec }, runDir: string) => {
         const path = join(runDir, 'search.json');
         if (!existsSync(path)) {
-          await slots.run(false, () =>
+          await slots.child(() =>
             clock.time('unlearning', async () => {
               if (abort.signal.aborted) throw new LetheError('the study stopped');
               say(`${planned.id}: searching its arguments (${planned.label})`);
@@ -607,41 +584,52 @@ async function executeStudy(
         if (!results) {
           await rm(join(runDir, EVALUATION_FILE), { force: true });
           if (!manifest) {
-            manifest = await slots.run(false, () =>
-              clock.time('unlearning', () => {
+            manifest = await slots.child(() =>
+              clock.time('unlearning', async () => {
                 if (abort.signal.aborted) throw new LetheError('the study stopped');
                 say(`${run.id}: unlearning (${run.label})`);
-                return unlearnInChild(study, run, p, modelDir, base, key, {
+                const m = await unlearnInChild(study, run, p, modelDir, base, key, {
                   ...tied(run.id),
                   signal: abort.signal,
                 });
+                slots.markReady(); // before this slot is released
+                return m;
               }),
             );
-          } else if (done) {
-            say(`${run.id}: metrics or references changed, evaluating again (unlearned model kept)`);
+            return { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest, results };
           }
+          if (done) say(`${run.id}: metrics or references changed, evaluating again (unlearned model kept)`);
         }
-        return { planned, run, runDir, modelDir, resultsPath, key, evalIdentity, manifest, results };
+        slots.markReady();
+        return { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest, results };
       };
-      // Every run's first stage starts now and waits for a slot in plan order; this process grades
-      // the runs in plan order as they come (the oracle's scoring caches stay shared).
-      const stages = plan
-        .filter((r) => r.seed === seed)
-        .map((planned) => {
-          const stage = unlearned(planned);
-          stage.catch(() => {}); // awaited in order below
-          return stage;
-        });
+      // Every run's first stage starts now and waits for a slot: in plan order with one job; with
+      // more, searched runs first (the longest). This process grades each run as soon as it is
+      // unlearned, one at a time (the oracle's scoring caches stay shared; no evaluation depends
+      // on another), and the rows keep the plan's order.
+      const seedRuns = plan.filter((r) => r.seed === seed);
+      const startOrder = seedRuns.map((_, i) => i);
+      if (jobs > 1)
+        startOrder.sort((x, y) => Number(!seedRuns[x].search) - Number(!seedRuns[y].search) || x - y);
+      const stages = new Map<number, Promise<{ i: number; stage: Awaited<ReturnType<typeof unlearned>> }>>();
+      for (const i of startOrder) {
+        const stage = unlearned(seedRuns[i]).then((v) => ({ i, stage: v }));
+        stage.catch(() => {}); // awaited below
+        stages.set(i, stage);
+      }
       const refs = await refsDone;
       const reuse: Record<'oracle' | 'target', ReusedRole> = {
         oracle: { info: refs.oracle.info, metrics: refs.oracle.metrics },
         target: { info: refs.target.info, metrics: refs.target.metrics },
       };
-      for (const stage of stages) {
-        const { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest } = await stage;
-        let results = (await stage).results;
+      const seedRows: { row: RunRow; line: string; results: EvalResults }[] = [];
+      while (stages.size > 0) {
+        const { i, stage } = await Promise.race(stages.values());
+        stages.delete(i);
+        const { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest } = stage;
+        let results = stage.results;
         if (!manifest) throw new LetheError(`run ${run.id} has no manifest`, { where: modelDir });
-        const examples = await slots.run(true, async () => {
+        const examples = await slots.parentWork(true, async () => {
           if (!results) {
             // One model's share of the reference evaluation is what a run's evaluation costs, roughly.
             say(`${run.id}: evaluating (about ${Math.max(1, Math.round(refs.seconds / 2))} s)`);
@@ -664,7 +652,7 @@ async function executeStudy(
               gradedAgainst: refSet,
             };
             await writeJsonAtomic(join(runDir, EVALUATION_FILE), record);
-            say(`${run.id}: done`);
+            if (jobs > 1) say(`${run.id}: evaluated`);
           }
           if (only) return [];
           return clock.time('evaluation', () => examplesOf(modelDir, task, study.examples));
@@ -683,7 +671,7 @@ async function executeStudy(
           oracle: p.info.oracle,
           ...(search ? { searchSeconds: search.seconds } : {}),
         });
-        rows.push({
+        const row: RunRow = {
           id: run.id,
           method: run.method,
           kind: method.kind,
@@ -704,13 +692,17 @@ async function executeStudy(
           gradedAgainst: refSet,
           ...(search ? { search } : {}),
           costVsOracle: cost,
-        });
-        resultsLines.push(
-          JSON.stringify({ id: run.id, method: run.method, args: run.args, seed, metrics, notes }),
-        );
+        };
+        const line = JSON.stringify({ id: run.id, method: run.method, args: run.args, seed, metrics, notes });
+        seedRows[i] = { row, line, results };
+      }
+      const done = seedRows.filter(Boolean); // in plan order
+      rows.push(...done.map((d) => d.row));
+      resultsLines.push(...done.map((d) => d.line));
+      if (done.length > 0) {
         references ??= {
-          target: referenceRow('target', results, refs.target.examples, seed, p, refSet),
-          oracle: referenceRow('oracle', results, refs.oracle.examples, seed, p, refSet),
+          target: referenceRow('target', done[0].results, refs.target.examples, seed, p, refSet),
+          oracle: referenceRow('oracle', done[0].results, refs.oracle.examples, seed, p, refSet),
         };
       }
     }

@@ -1,0 +1,75 @@
+/**
+ * The study scheduler on simulated work (timers, no processes): with one slot it gives the
+ * sequential order (unlearn a run, evaluate it, next run); with two, a child always runs beside
+ * the parent's evaluation, never more than two tasks at once, and the parent's evaluation of a
+ * ready run goes before waiting children.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Slots } from './slots.ts';
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A study of `runs` runs: children unlearn (unlearnMs), the parent evaluates in completion order. */
+async function simulate(n: number, runs: number, unlearnMs: number, evalMs: number) {
+  const slots = new Slots(n);
+  const log: string[] = [];
+  let running = 0;
+  let most = 0;
+  const task = async (name: string, ms: number) => {
+    running++;
+    most = Math.max(most, running);
+    log.push(`${name}+`);
+    await tick(ms);
+    log.push(`${name}-`);
+    running--;
+  };
+  const refs = slots.parentWork(false, () => task('R', evalMs));
+  const stages = new Map<number, Promise<number>>();
+  for (let i = 1; i <= runs; i++) {
+    stages.set(
+      i,
+      slots.child(async () => {
+        await task(`U${i}`, unlearnMs);
+        slots.markReady();
+        return i;
+      }),
+    );
+  }
+  await refs;
+  while (stages.size > 0) {
+    const i = await Promise.race(stages.values());
+    stages.delete(i);
+    await slots.parentWork(true, () => task(`E${i}`, evalMs));
+  }
+  return { log, most };
+}
+
+test('one slot: reference evaluation, then unlearn and evaluate each run in turn', async () => {
+  const { log, most } = await simulate(1, 3, 5, 5);
+  assert.equal(most, 1);
+  assert.deepEqual(
+    log.filter((e) => e.endsWith('+')),
+    ['R+', 'U1+', 'E1+', 'U2+', 'E2+', 'U3+', 'E3+'],
+  );
+});
+
+test('two slots: children unlearn beside the evaluation, at most two at once, evaluation first', async () => {
+  const { log, most } = await simulate(2, 4, 20, 20);
+  assert.equal(most, 2);
+  const starts = log.filter((e) => e.endsWith('+'));
+  // The first run unlearns while the target and oracle are evaluated.
+  assert.deepEqual(starts.slice(0, 2), ['R+', 'U1+']);
+  // When R ends with U1 ready, the freed slot goes to E1, not U3 (U2 took U1's slot).
+  assert.ok(starts.indexOf('E1+') < starts.indexOf('U3+'), starts.join(' '));
+  // Every evaluation overlaps some unlearning but the last.
+  for (const i of [1, 2, 3]) {
+    const [a, b] = [log.indexOf(`E${i}+`), log.indexOf(`E${i}-`)];
+    assert.ok(
+      log.slice(a, b).some((e) => e.startsWith('U')) ||
+        log.slice(0, a).filter((e) => /^U\d\+/.test(e)).length >
+          log.slice(0, a).filter((e) => /^U\d-/.test(e)).length,
+      `E${i} ran beside an unlearning: ${log.join(' ')}`,
+    );
+  }
+});
