@@ -17,6 +17,10 @@
  * Resumable: a run killed midway has no manifest or no evaluation.json and is redone from the
  * start, which gives the same bytes as an uninterrupted run. Every output path stays inside the
  * study folder.
+ *
+ * Concurrent (`jobs`, docs/study.md): the target and oracle train at once in two children; runs
+ * search and unlearn in children while this process grades finished runs one at a time
+ * (slots.ts); children get the cores shared out as threads. No result depends on `jobs`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -414,7 +418,10 @@ async function executeStudy(
   // results.json records, so that results.json is byte for byte the same whatever `jobs` is (the
   // kernels' results do not depend on the thread count either way). A thread count set in
   // LETHE_THREADS is the user's and goes to every process.
-  const jobs = Math.max(1, Math.floor(opts.jobs ?? (only?.length ? 1 : defaultJobs())));
+  const jobs = opts.jobs ?? (only?.length ? 1 : defaultJobs());
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new ConfigError('jobs must be a positive integer', { found: String(opts.jobs) });
+  }
   const cores = availableParallelism();
   const fixedThreads = Boolean(process.env.LETHE_THREADS);
   const share = (n: number) => Math.max(1, Math.floor(cores / n));
