@@ -2,18 +2,17 @@
  * The study runner's scheduler (study.ts): how many tasks run at once, and who goes first.
  */
 /**
- * At most `n` tasks at once: children (unlearning, searches) and this process's evaluations.
- * This process evaluates one run at a time and goes first: a freed slot goes to its waiting
- * evaluation, and while it is idle with a run ready to evaluate (`ready`, counted before the
- * child that made it ready releases its slot) one slot is kept for it. So with one slot the order
- * is the sequential runner's (unlearn a run, evaluate it, next run), and with more, children fill
- * the other slots while it evaluates.
+ * At most `n` tasks at once: children (unlearning, searches) and evaluations (in this process with
+ * one job, in children with more). Evaluations go first: a freed slot goes to a waiting
+ * evaluation, and while a run is ready to be evaluated (`ready`, counted before the child that
+ * made it ready releases its slot, until its evaluation asks) one slot is kept for it. So with one
+ * slot the order is the sequential runner's (unlearn a run, evaluate it, next run), and with more,
+ * finished runs are graded as soon as they can be while children fill the other slots.
  */
 export class Slots {
   private free: number;
   private readonly children: (() => void)[] = [];
-  private parent: (() => void) | null = null;
-  private parentBusy = false;
+  private readonly first: (() => void)[] = [];
   private ready = 0;
   constructor(n: number) {
     this.free = n;
@@ -23,41 +22,36 @@ export class Slots {
     this.ready++;
   }
   private kept(): number {
-    return this.ready > 0 && !this.parentBusy ? 1 : 0;
+    return this.ready > 0 ? 1 : 0;
   }
   private release(): void {
     this.free++;
-    if (this.parent) {
-      const go = this.parent;
-      this.parent = null;
+    if (this.first.length > 0) {
       this.free--;
-      go();
+      this.first.shift()!();
     } else if (this.children.length > 0 && this.free > this.kept()) {
       this.free--;
       this.children.shift()!();
     }
   }
-  /** Work in a child process (or for one). */
-  async child<T>(work: () => Promise<T>): Promise<T> {
-    if (this.children.length === 0 && this.free > this.kept()) this.free--;
-    else await new Promise<void>((go) => this.children.push(go));
+  private async hold<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } finally {
       this.release();
     }
   }
-  /** This process's own work; `readied`: the evaluation of a run counted by markReady. */
-  async parentWork<T>(readied: boolean, work: () => Promise<T>): Promise<T> {
+  /** A child's work (unlearning, a search). */
+  async child<T>(work: () => Promise<T>): Promise<T> {
+    if (this.children.length === 0 && this.free > this.kept()) this.free--;
+    else await new Promise<void>((go) => this.children.push(go));
+    return this.hold(work);
+  }
+  /** An evaluation (first in line); `readied`: of a run counted by markReady. */
+  async evaluation<T>(readied: boolean, work: () => Promise<T>): Promise<T> {
     if (readied) this.ready--;
     if (this.free > 0) this.free--;
-    else await new Promise<void>((go) => (this.parent = go));
-    this.parentBusy = true;
-    try {
-      return await work();
-    } finally {
-      this.parentBusy = false;
-      this.release();
-    }
+    else await new Promise<void>((go) => this.first.push(go));
+    return this.hold(work);
   }
 }

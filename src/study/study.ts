@@ -48,6 +48,7 @@ import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { resolveArgs } from '../unlearn/runner.ts';
 import { childMainArgs, spawnTied, type TiedOptions } from './child.ts';
+import type { EvalJob } from './eval-job.ts';
 import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from './identity.ts';
 import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
@@ -493,7 +494,7 @@ async function executeStudy(
       // the first runs unlearn meanwhile (they need only the target).
       const refsDone = cachedRefs
         ? Promise.resolve(cachedRefs)
-        : slots.parentWork(false, () =>
+        : slots.evaluation(false, () =>
             clock.time('evaluation', async () => {
               say(`seed ${seed}: evaluating the target and the oracle (once for the whole study)`);
               const t0 = performance.now();
@@ -629,30 +630,59 @@ async function executeStudy(
         oracle: { info: refs.oracle.info, metrics: refs.oracle.metrics },
         target: { info: refs.target.info, metrics: refs.target.metrics },
       };
+      /** Evaluate a run in a child (jobs > 1): every slot can grade one; the oracle loads there. */
+      const evaluateInChild = async (id: string, modelDir: string, resultsPath: string) => {
+        if (abort.signal.aborted) throw new LetheError('the study stopped');
+        const job: EvalJob = {
+          kind: 'evaluate',
+          taskSpec: study.task,
+          ...(study.dataDir ? { dataDir: study.dataDir } : {}),
+          taskHash: tHash,
+          ...(suite ? { suite } : {}),
+          metrics: extra,
+          modelDir,
+          oracleDir: p.oracle,
+          cacheDir,
+          references: refIdentity,
+          options: { seed, progress: opts.progress !== false },
+          resultsPath,
+        };
+        // This process's thread count, which results.json records: the same bytes as an evaluation here.
+        const exit = await spawnTied([...childMainArgs(), JSON.stringify(job)], base, {
+          ...tied(id),
+          ...(fixedThreads ? {} : { threads: backend.getThreads() }),
+          signal: abort.signal,
+        });
+        if (exit !== 0 || !existsSync(resultsPath)) {
+          throw new LetheError(`evaluating run ${id} failed (exit code ${exit})`, { where: resultsPath });
+        }
+      };
       const seedRows: { row: RunRow; line: string; results: EvalResults }[] = [];
-      while (stages.size > 0) {
-        const { i, stage } = await Promise.race(stages.values());
-        stages.delete(i);
+      const grade = async (i: number, stage: Awaited<ReturnType<typeof unlearned>>) => {
         const { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest } = stage;
         let results = stage.results;
         if (!manifest) throw new LetheError(`run ${run.id} has no manifest`, { where: modelDir });
-        const examples = await slots.parentWork(true, async () => {
+        const examples = await slots.evaluation(true, async () => {
           if (!results) {
             // One model's share of the reference evaluation is what a run's evaluation costs, roughly.
             say(`${run.id}: evaluating (about ${Math.max(1, Math.round(refs.seconds / 2))} s)`);
-            results = await clock.time('evaluation', async () =>
-              evaluate({
-                task,
-                taskSpec: study.task,
-                suite,
-                metrics: extra,
-                model: { dir: modelDir },
-                oracle: { evaluator: await oracle() },
-                reuse,
-                options,
-              }),
-            );
-            await writeResults(resultsPath, results);
+            results = await clock.time('evaluation', async () => {
+              if (jobs === 1) {
+                return evaluate({
+                  task,
+                  taskSpec: study.task,
+                  suite,
+                  metrics: extra,
+                  model: { dir: modelDir },
+                  oracle: { evaluator: await oracle() },
+                  reuse,
+                  options,
+                });
+              }
+              await evaluateInChild(run.id, modelDir, resultsPath);
+              return readResults(resultsPath);
+            });
+            if (jobs === 1) await writeResults(resultsPath, results);
             const record: Evaluation = {
               key: evalKey(evalIdentity),
               identity: evalIdentity,
@@ -664,7 +694,7 @@ async function executeStudy(
           if (only) return [];
           return clock.time('evaluation', () => examplesOf(modelDir, task, study.examples));
         });
-        if (only || !results) continue; // rows are the summary's; a partial execution writes none
+        if (only || !results) return; // rows are the summary's; a partial execution writes none
         const { metrics, notes, intervals, basis } = leaderboardMetrics(results, 'unlearned', {
           'efficiency.seconds': manifest.timings.seconds,
           'efficiency.peakMemoryMb': manifest.timings.peakRssMb,
@@ -702,7 +732,17 @@ async function executeStudy(
         };
         const line = JSON.stringify({ id: run.id, method: run.method, args: run.args, seed, metrics, notes });
         seedRows[i] = { row, line, results };
+      };
+      // Each run is graded as soon as it is unlearned (several at once with jobs > 1).
+      const grading: Promise<void>[] = [];
+      while (stages.size > 0) {
+        const { i, stage } = await Promise.race(stages.values());
+        stages.delete(i);
+        const graded = grade(i, stage);
+        graded.catch(() => abort.abort()); // stop the rest at once; the error is thrown below
+        grading.push(graded);
       }
+      await Promise.all(grading);
       const done = seedRows.filter(Boolean); // in plan order
       rows.push(...done.map((d) => d.row));
       resultsLines.push(...done.map((d) => d.line));
