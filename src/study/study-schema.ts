@@ -48,7 +48,7 @@ export const WallTimeSchema = z.strictObject({
       evaluation: z.number().nonnegative(),
     })
     .optional(),
-  /** Processes working at once, and native threads per child (summaries written before them lack both). */
+  /** Processes working at once, and native threads per unlearning child (summaries written before them lack both). */
   jobs: z.int().positive().optional(),
   threads: z.int().positive().optional(),
 });

@@ -19,8 +19,8 @@
  * study folder.
  *
  * Concurrent (`jobs`, docs/study.md): the target and oracle train at once in two children; runs
- * search and unlearn in children while this process grades finished runs one at a time
- * (slots.ts); children get the cores shared out as threads. No result depends on `jobs`.
+ * search, unlearn and are graded in children, several at once (slots.ts), unlearning children
+ * with the cores shared out as threads. No result depends on `jobs`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
