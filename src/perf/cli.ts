@@ -16,6 +16,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   eval: () => import('./eval.ts'),
   distributed: () => import('./distributed.ts'),
   serve: () => import('./serve.ts'),
+  study: () => import('./study.ts'),
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -8,12 +8,19 @@
  * (DEFAULT_FINETUNE_RECIPE under the caller's overrides; LoRA when loraRank is set, merged at the
  * end), and prepare.json records `mode: "fine-tune"` with only the keys that apply to it.
  * prepare.json records each model's hash (identity.ts) and its real training cost.
+ *
+ * With `jobs` ≥ 2 the target and the oracle train at once, each in a child process tied to this
+ * one (child.ts) with `threads` native threads, inside the same private folder; the parent holds
+ * the lock, waits for both and publishes as before. Each model's training is the same function
+ * either way (`trainRole`), resumable from its own checkpoints, and its result does not depend on
+ * the thread count (the kernels split work by shape only), so both ways give the same bytes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type TrainRecipe, TrainRecipeSchema } from '../config/train-config.ts';
-import { contentHash, requireForgetData, type Task, taskHash } from '../data/index.ts';
+import { contentHash, loadTask, requireForgetData, type Task, taskHash, writeTask } from '../data/index.ts';
+import { LetheError } from '../errors.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { removeAbandonedPartials, withLock } from '../io/lock.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
@@ -28,6 +35,7 @@ import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { packedSource } from '../train/batching.ts';
 import { recipeWeights } from '../train/recipe-weights.ts';
 import { train } from '../train/trainer.ts';
+import { childMainArgs, spawnTied } from './child.ts';
 import { LETHE_VERSION, modelHash } from './identity.ts';
 
 /** Bump when a change to lethe alters what prepare produces. */
@@ -82,6 +90,10 @@ const FINETUNE_KEYS = [
   'loraDropout',
 ] as const satisfies readonly (keyof TrainRecipe)[];
 
+/** A recipe completed with the defaults of its mode (fine-tuning with a base, else from scratch). */
+const fullRecipe = (recipe: Partial<TrainRecipe> | undefined, base: string | null): TrainRecipe =>
+  TrainRecipeSchema.parse({ ...(base ? DEFAULT_FINETUNE_RECIPE : DEFAULT_PREPARE_RECIPE), ...recipe });
+
 /** The recipe as recorded: every key when training from scratch, the fine-tuning keys with a base. */
 export function recordedRecipe(recipe: TrainRecipe, base: string | null | undefined): Partial<TrainRecipe> {
   if (!base) return recipe;
@@ -98,6 +110,29 @@ export interface PrepareOptions {
   /** Fine-tune this HF folder instead of training from scratch. */
   base?: string;
   progress?: boolean;
+  /** 2 or more: train the target and the oracle at once, in two child processes (default 1). */
+  jobs?: number;
+  /** LETHE_THREADS of each training child (default: inherited). */
+  threads?: number;
+  /** Where the children run (their relative paths resolve from there); default the working directory. */
+  cwd?: string;
+}
+
+export type PreparedRole = 'target' | 'oracle';
+
+/** What a training child is asked to do (child-main.ts): train one role into the private folder. */
+export interface TrainRoleJob {
+  kind: 'train';
+  role: PreparedRole;
+  /** The private folder being built. */
+  work: string;
+  /** The task, as written into the private folder, and the hash it must have. */
+  task: string;
+  taskHash: string;
+  recipe?: Partial<TrainRecipe>;
+  seed: number;
+  base: string | null;
+  progress: boolean;
 }
 
 export interface Prepared {
@@ -234,6 +269,79 @@ async function trainOne(
   };
 }
 
+interface RoleInputs {
+  tokenizer: Tokenizer;
+  forget: Example[];
+  retain: Example[];
+  init: () => Promise<{ model: CausalLM; tokenizer: Tokenizer }>;
+}
+
+/** The tokenizer, examples and model initialiser both roles train from (computed once, on first use). */
+function roleInputs(
+  task: Task,
+  recipe: TrainRecipe,
+  seed: number,
+  base: string | null,
+  progress: boolean,
+): () => Promise<RoleInputs> {
+  let made: Promise<RoleInputs> | null = null;
+  const make = async (): Promise<RoleInputs> => {
+    const baseModel = base ? await loadPretrained(base) : null;
+    const tokenizer = baseModel
+      ? baseModel.tokenizer
+      : trainByteLevelBpe(taskTexts(task), { vocabSize: recipe.vocabSize, specialTokens: SPECIALS });
+    const maxLen = baseModel ? Math.min(recipe.context, baseModel.model.maxPositions) : recipe.context;
+    const forget = splitExamples(tokenizer, task.splits.forget, maxLen);
+    const retain = splitExamples(tokenizer, task.splits.retain, maxLen);
+    const init = async () => {
+      if (base) return loadPretrained(base);
+      const eos = tokenizer.tokenToId(SPECIALS[0])!;
+      return { model: buildModel(modelConfig(recipe, tokenizer.vocabSize, eos), new Rng(seed)), tokenizer };
+    };
+    if (progress)
+      process.stderr.write(
+        `prepare: task ${task.name}: ${forget.length} forget, ${retain.length} retain examples\n`,
+      );
+    return { tokenizer, forget, retain, init };
+  };
+  return () => {
+    made ??= make();
+    return made;
+  };
+}
+
+/**
+ * Train one role into `<work>/<role>` (the target on forget ∪ retain, the oracle on retain) and
+ * record its cost in `<work>/<role>.json`, the mark that it is finished.
+ */
+async function trainRole(
+  role: PreparedRole,
+  work: string,
+  inputs: RoleInputs,
+  recipe: TrainRecipe,
+  seed: number,
+  progress: boolean,
+): Promise<void> {
+  const examples = role === 'target' ? [...inputs.forget, ...inputs.retain] : inputs.retain;
+  const r = await trainOne(role, inputs.init, examples, recipe, seed, join(work, role), progress);
+  await writeJsonAtomic(join(work, `${role}.json`), r);
+}
+
+/** A training child's work (child-main.ts): the same recipe as its parent's prepare, one role. */
+export async function runTrainRoleJob(job: TrainRoleJob): Promise<void> {
+  const task = await loadTask(job.task);
+  if (taskHash(task) !== job.taskHash) {
+    throw new LetheError("the task copy a training child read differs from its parent's", {
+      where: job.task,
+      found: `task hash ${taskHash(task)}`,
+      expected: `task hash ${job.taskHash}`,
+    });
+  }
+  const recipe = fullRecipe(job.recipe, job.base);
+  const inputs = roleInputs(task, recipe, job.seed, job.base, job.progress);
+  await trainRole(job.role, job.work, await inputs(), recipe, job.seed, job.progress);
+}
+
 const cost = (c: TrainingCost): TrainingCost => ({
   finalLoss: c.finalLoss,
   steps: c.steps,
@@ -249,10 +357,7 @@ export function preparedHashes(p: Prepared): { target: string; oracle: string } 
 export async function prepare(o: PrepareOptions): Promise<Prepared> {
   requireForgetData(o.task, 'prepare');
   const base = o.base ? resolve(o.base) : null;
-  const recipe = TrainRecipeSchema.parse({
-    ...(base ? DEFAULT_FINETUNE_RECIPE : DEFAULT_PREPARE_RECIPE),
-    ...o.recipe,
-  });
+  const recipe = fullRecipe(o.recipe, base);
   const seed = o.seed ?? 0;
   const tHash = taskHash(o.task);
   // A chat template changes every QA example, so it is part of the key (when one is active).
@@ -305,29 +410,52 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
     // Build in a private folder (resumable across interruptions of this process), publish by rename.
     const work = join(o.cacheDir, 'models', `${key}.partial`);
     await mkdir(work, { recursive: true });
-    let tokenizer: Tokenizer;
-    const baseModel = base ? await loadPretrained(base) : null;
-    if (baseModel) tokenizer = baseModel.tokenizer;
-    else
-      tokenizer = trainByteLevelBpe(taskTexts(o.task), {
-        vocabSize: recipe.vocabSize,
-        specialTokens: SPECIALS,
-      });
-    const maxLen = baseModel ? Math.min(recipe.context, baseModel.model.maxPositions) : recipe.context;
-    const forget = splitExamples(tokenizer, o.task.splits.forget, maxLen);
-    const retain = splitExamples(tokenizer, o.task.splits.retain, maxLen);
-    const init = async () => {
-      if (base) return loadPretrained(base);
-      const eos = tokenizer.tokenToId(SPECIALS[0])!;
-      return { model: buildModel(modelConfig(recipe, tokenizer.vocabSize, eos), new Rng(seed)), tokenizer };
-    };
+    const inputs = roleInputs(o.task, recipe, seed, base, progress);
     const log = (m: string) => progress && process.stderr.write(`prepare: ${m}\n`);
-    log(`task ${o.task.name}: ${forget.length} forget, ${retain.length} retain examples; cache key ${key}`);
-    const t = existsSync(join(work, 'target.json'))
-      ? JSON.parse(await readFile(join(work, 'target.json'), 'utf8'))
-      : await trainOne('target', init, [...forget, ...retain], recipe, seed, join(work, 'target'), progress);
-    await writeJsonAtomic(join(work, 'target.json'), t);
-    const or = await trainOne('oracle', init, retain, recipe, seed, join(work, 'oracle'), progress);
+    const finished = (role: PreparedRole): (TrainingCost & { parameters: number }) | null =>
+      existsSync(join(work, `${role}.json`))
+        ? JSON.parse(readFileSync(join(work, `${role}.json`), 'utf8'))
+        : null;
+    const todo = (['target', 'oracle'] as const).filter((role) => !finished(role));
+    // A chat template or custom QA template is process-wide state a child would not have: in-process then.
+    if ((o.jobs ?? 1) >= 2 && todo.length === 2 && !promptKey) {
+      log(`training the target and the oracle at once (two processes); cache key ${key}`);
+      // The children read the task from a copy in the private folder (removed before publishing).
+      const taskFile = await writeTask(join(work, 'task'), o.task);
+      const codes = await Promise.all(
+        todo.map((role) => {
+          const job: TrainRoleJob = {
+            kind: 'train',
+            role,
+            work,
+            task: taskFile,
+            taskHash: tHash,
+            recipe: o.recipe,
+            seed,
+            base,
+            progress,
+          };
+          return spawnTied([...childMainArgs(), JSON.stringify(job)], o.cwd ?? process.cwd(), {
+            threads: o.threads,
+            prefix: `[${role}] `,
+          });
+        }),
+      );
+      codes.forEach((code, i) => {
+        if (code !== 0 || !finished(todo[i])) {
+          throw new LetheError(`training the ${todo[i]} failed (exit code ${code})`, {
+            where: work,
+            hint: 'run the study again: finished work is kept, or `lethe prepare` to see the error alone',
+          });
+        }
+      });
+    }
+    // (Also when a run that trained in children was interrupted and this one finishes in-process.)
+    await rm(join(work, 'task'), { recursive: true, force: true });
+    for (const role of todo)
+      if (!finished(role)) await trainRole(role, work, await inputs(), recipe, seed, progress);
+    const t = finished('target')!;
+    const or = finished('oracle')!;
     const info: PrepareInfo = {
       key,
       task: { name: o.task.name, hash: tHash },

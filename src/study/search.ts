@@ -15,14 +15,17 @@
  * Strategies: `grid` (every combination of listed values), `random` (`budget` settings drawn from
  * ranges or lists, seeded) and `halving` (successive halving: `budget` random settings at
  * `minSteps` steps, the best 1/eta go on with eta× the steps, until one is left). The full suites
- * and the oracle grade only the selected setting (src/study/study.ts).
+ * and the oracle grade only the selected setting (src/study/study.ts). A study runs each search in
+ * a child process (`runSearchJob`, started by study.ts), so it overlaps the study's other work.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { taskHash } from '../data/index.ts';
+import { resolveTask } from '../data/resolve-task.ts';
 import type { Task } from '../data/task.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, LetheError } from '../errors.ts';
 import { rocAuc } from '../eval/stats/auc.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
@@ -394,4 +397,44 @@ export async function searchedArgs(o: {
   await mkdir(o.runDir, { recursive: true });
   await writeJsonAtomic(path, r, { indent: 2 });
   return r.chosen;
+}
+
+/** What a search child is asked to do (child-main.ts): `searchedArgs` of one study run. */
+export interface SearchJob {
+  kind: 'search';
+  runDir: string;
+  targetDir: string;
+  oracleDir?: string;
+  /** The study's task spec and data folder (resolved in the child, from the study's folder). */
+  taskSpec: string;
+  dataDir?: string;
+  /** The hash the resolved task must have: the parent's. */
+  taskHash: string;
+  method: string;
+  args: Record<string, unknown>;
+  spec: SearchSpec;
+  seed: number;
+}
+
+/** A search child's work: the search, its trials written to `<runDir>/search.json`. */
+export async function runSearchJob(job: SearchJob): Promise<void> {
+  const task = await resolveTask(job.taskSpec, job.dataDir);
+  if (taskHash(task) !== job.taskHash) {
+    throw new LetheError("the task a search child resolved differs from its parent's", {
+      where: job.taskSpec,
+      found: `task hash ${taskHash(task)}`,
+      expected: `task hash ${job.taskHash}`,
+    });
+  }
+  await searchedArgs({
+    runDir: job.runDir,
+    targetDir: job.targetDir,
+    oracleDir: job.oracleDir,
+    task,
+    method: job.method,
+    args: job.args,
+    spec: job.spec,
+    seed: job.seed,
+    log: (m) => process.stderr.write(`search: ${m}\n`),
+  });
 }

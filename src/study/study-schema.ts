@@ -32,12 +32,27 @@ export const TrainingCostSchema = z.strictObject({
 });
 
 /** Wall time of one `lethe bench` invocation by phase (reused work costs nothing). */
+/**
+ * Where a study's wall time went (docs/study.md): per phase the wall time during which it had work
+ * running; with jobs > 1 phases overlap, and `busy` adds up each phase's tasks (process-seconds).
+ */
 export const WallTimeSchema = z.strictObject({
   training: z.number().nonnegative(),
   unlearning: z.number().nonnegative(),
   evaluation: z.number().nonnegative(),
   total: z.number().nonnegative(),
+  busy: z
+    .strictObject({
+      training: z.number().nonnegative(),
+      unlearning: z.number().nonnegative(),
+      evaluation: z.number().nonnegative(),
+    })
+    .optional(),
+  /** Processes working at once, and native threads per unlearning child (summaries written before them lack both). */
+  jobs: z.int().positive().optional(),
+  threads: z.int().positive().optional(),
 });
+export type WallTime = z.infer<typeof WallTimeSchema>;
 
 export const ColumnSchema = z.strictObject({
   /** Key into RunRow.metrics. */

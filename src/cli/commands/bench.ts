@@ -8,7 +8,8 @@ import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { watchParent } from '../../study/child.ts';
 import { runStudyOnQueue } from '../../study/queue/coordinator.ts';
-import { checkStudy, completeStudyRuns, readStudy, runStudy } from '../../study/study.ts';
+import { checkStudy, completeStudyRuns, defaultJobs, readStudy, runStudy } from '../../study/study.ts';
+import { intOption } from '../options.ts';
 
 const shown = (p: string) => relative(process.cwd(), p) || '.';
 
@@ -29,6 +30,11 @@ export function registerBench(program: Command): void {
       'run the study on workers through a BullMQ job queue (redis://HOST:PORT[/DB]); start them with `lethe worker`',
     )
     .option('--retry-failed', 'with --queue: put runs that failed in an earlier attempt back on the queue')
+    .option(
+      '--jobs <n>',
+      `processes working at once (training, unlearning, evaluation); 1 = one after another; results do not depend on it (default: one per core, here ${defaultJobs()})`,
+      intOption('--jobs', 1),
+    )
     // A queue worker's child: complete this one run of the study, nothing else.
     .addOption(new Option('--only <run>').hideHelp())
     .action(
@@ -39,6 +45,7 @@ export function registerBench(program: Command): void {
         queue?: string;
         retryFailed?: boolean;
         only?: string;
+        jobs?: number;
       }) => {
         const checked = await checkStudy(readStudy(f.config), f.config);
         if (f.check) {
@@ -56,7 +63,7 @@ export function registerBench(program: Command): void {
         }
         const { dir, summary } = f.queue
           ? await runStudyOnQueue(checked, { queue: f.queue, retryFailed: f.retryFailed })
-          : await runStudy(checked);
+          : await runStudy(checked, { jobs: f.jobs });
         const { renderLeaderboardText, renderReport } = await import('../../report/index.ts');
         const files = await renderReport(summary, dir);
         if (f.json) {
