@@ -34,7 +34,13 @@ function option(args: string[], name: string): string | undefined {
 
 /** The task folder name configs/bench/demo-issue10.json uses, and what is written there. */
 const ISSUE10_TASK_DIR = 'demo-issue10-task';
-const ISSUE10_TASK: SyntheticOptions = { size: 'demo', seed: 0, people: 100, forgetFraction: 0.1, contactCards: 0 };
+const ISSUE10_TASK: SyntheticOptions = {
+  size: 'demo',
+  seed: 0,
+  people: 100,
+  forgetFraction: 0.1,
+  contactCards: 0,
+};
 
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
