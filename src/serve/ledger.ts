@@ -142,6 +142,8 @@ const MIGRATIONS: string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const now = () => new Date().toISOString();
+/** For short synchronous sleeps (Atomics.wait) between checkpoint retries. */
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -516,7 +518,19 @@ export class Ledger {
    * linger in the WAL file (secure_delete has already zeroed them in the pages themselves).
    */
   private forgetOldPages(): void {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // A checkpoint another connection is running (the service's checkpoint thread) makes this one
+    // return busy without waiting, leaving the WAL as it was: retry until it has truncated.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number }[];
+      if (r.busy === 0 && r.log === 0) return;
+      if (Date.now() > deadline)
+        throw new ConfigError('cannot truncate the ledger WAL: another connection keeps it busy', {
+          where: this.path,
+          hint: 'a process holding a long read transaction on the ledger (close it)',
+        });
+      Atomics.wait(SLEEP, 0, 0, 5);
+    }
   }
 
   /** Close a batch without publishing: its requests get `status` and a reason; raw items are erased. */
@@ -526,7 +540,8 @@ export class Ledger {
       this.q(
         "UPDATE requests SET status = ?, reason = ?, items = NULL, updated_at = ? WHERE batch_id = ? AND status = 'running'",
       ).run(status, reason, t, batchId);
-      this.q('UPDATE batches SET status = ?, updated_at = ? WHERE id = ?').run(
+      // Only a running batch: an error after a batch was published must not relabel it.
+      this.q("UPDATE batches SET status = ?, updated_at = ? WHERE id = ? AND status = 'running'").run(
         status === 'failed' ? 'failed' : 'rejected',
         t,
         batchId,

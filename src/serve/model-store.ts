@@ -6,7 +6,7 @@
  * at start-up, so what the ledger calls current is always a complete, verified folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CheckpointError } from '../errors.ts';
@@ -26,11 +26,7 @@ function filesUnder(dir: string, root = dir): string[] {
   return out;
 }
 
-/**
- * sha256 over every file of a model folder (its relative path and the sha256 of its bytes, in
- * sorted order): two folders with the same hash hold the same files.
- */
-export function folderHash(dir: string): string {
+function checkModelFolder(dir: string): void {
   if (!existsSync(join(dir, 'config.json'))) {
     throw new CheckpointError('not a complete model folder', {
       where: dir,
@@ -38,18 +34,52 @@ export function folderHash(dir: string): string {
       found: 'no config.json',
     });
   }
+}
+
+/** The folder hash from each file's relative path and the sha256 (hex) of its bytes. */
+function combine(files: string[], fileHashes: string[]): string {
   const h = createHash('sha256');
   h.update('lethe-model-folder-v1\n');
-  for (const f of filesUnder(dir)) {
+  files.forEach((f, i) => {
     h.update(`${f}\n`);
-    h.update(
+    h.update(fileHashes[i]);
+    h.update('\n');
+  });
+  return h.digest('hex');
+}
+
+/**
+ * sha256 over every file of a model folder (its relative path and the sha256 of its bytes, in
+ * sorted order): two folders with the same hash hold the same files.
+ */
+export function folderHash(dir: string): string {
+  checkModelFolder(dir);
+  const files = filesUnder(dir);
+  return combine(
+    files,
+    files.map((f) =>
       createHash('sha256')
         .update(readFileSync(join(dir, f)))
         .digest('hex'),
-    );
-    h.update('\n');
+    ),
+  );
+}
+
+/**
+ * folderHash, reading and hashing in 256 KiB pieces with the event loop free between them: the
+ * worker hashes each new version while the API goes on taking submissions, and a model of some
+ * hundred MB hashed in one piece would hold every request for a second.
+ */
+export async function folderHashAsync(dir: string): Promise<string> {
+  checkModelFolder(dir);
+  const files = filesUnder(dir);
+  const hashes: string[] = [];
+  for (const f of files) {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(join(dir, f), { highWaterMark: 1 << 18 })) h.update(chunk);
+    hashes.push(h.digest('hex'));
   }
-  return h.digest('hex');
+  return combine(files, hashes);
 }
 
 export class ModelStore {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveTask } from '../data/resolve-task.ts';
 import { CheckpointError, ConfigError } from '../errors.ts';
 import { getMethod } from '../unlearn/registry.ts';
+import { BACKSTOP_PAGES, type Checkpointer, startCheckpointer } from './checkpointer.ts';
 import { Ledger } from './ledger.ts';
 import { folderHash, ModelStore, storeDirOf } from './model-store.ts';
 import type { Policy } from './policy.ts';
@@ -74,7 +75,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     });
   const db = resolve(o.db);
   const ledger = new Ledger(db);
+  let checkpointer: Checkpointer | null = null;
   try {
+    // Checkpoints run in a thread of their own, not inside a submission's commit.
+    ledger.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    checkpointer = startCheckpointer(db);
     const store = new ModelStore(storeDirOf(db));
     await store.init();
     const v0 = ledger.version(0);
@@ -130,10 +135,12 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       async close() {
         await worker.stop();
         await app.close();
+        await checkpointer?.stop();
         ledger.close();
       },
     };
   } catch (e) {
+    await checkpointer?.stop();
     ledger.close();
     throw e;
   }

@@ -18,7 +18,7 @@ import { writeJsonAtomic } from '../io/atomic.ts';
 import type { BatchJob, BatchVerdict } from './batch-job.ts';
 import { type Certificate, signCertificate } from './certificate.ts';
 import type { BatchRow, Ledger, RequestItem } from './ledger.ts';
-import { folderHash, type ModelStore } from './model-store.ts';
+import { folderHashAsync, type ModelStore } from './model-store.ts';
 import type { Policy } from './policy.ts';
 
 export interface WorkerOptions {
@@ -202,7 +202,7 @@ export class Worker {
       const version = ledger.nextVersion();
       const dir = await store.publish(job.out, version);
       crashPoint('after-rename');
-      const hash = folderHash(dir);
+      const hash = await folderHashAsync(dir);
       const key = ledger.hmacKey();
       const issuedAt = new Date().toISOString();
       const certs = new Map<string, Certificate>();

@@ -6,7 +6,8 @@
  *    request is verified exactly once, the versions form one chain, the current folder matches its
  *    published hash, no work folder or orphaned child is left, idempotency keys still hold.
  *  - 1,000 submissions from 50 concurrent loopback clients while a batch is processing: none lost
- *    or duplicated (retries with the same Idempotency-Key return the same id) and p99 latency < 50 ms.
+ *    or duplicated (retries with the same Idempotency-Key return the same id). The latency is
+ *    printed, not asserted: it is a benchmark figure (`npm run bench -- serve`).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -5,12 +5,13 @@
  * (intact → ok; any changed field → named; wrong key → signature).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { checkCertificate, itemHash, signCertificate } from '../../src/serve/certificate.ts';
+import { BACKSTOP_PAGES, startCheckpointer } from '../../src/serve/checkpointer.ts';
 import { Ledger, SCHEMA_VERSION } from '../../src/serve/ledger.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lethe-ledger-'));
@@ -101,6 +102,63 @@ test('raw items are erased from the file once a batch is published or rejected',
   const bytes = readFileSync(path).toString('latin1');
   assert.ok(!bytes.includes('SECRET-PUBLISHED'), 'published item left in the ledger file');
   assert.ok(!bytes.includes('SECRET-REJECTED'), 'rejected item left in the ledger file');
+});
+
+test('an error after a batch was published does not relabel it (the worker rejects on any error)', () => {
+  const l = new Ledger(join(dir, 'p.sqlite'));
+  const t = l.addToken('h', 'submitter', null);
+  l.insertVersionZero('/m', 'h0');
+  add(l, t, 1);
+  const b = l.startBatch(1, 0)!;
+  l.publish(
+    {
+      version: 1,
+      parent: 0,
+      dir: '/m1',
+      hash: 'h1',
+      batchId: b.id,
+      method: 'ga',
+      settings: {},
+      metrics: [],
+      requests: ['r1'],
+    },
+    new Map([['r1', { ok: 1 }]]),
+    b.id,
+  );
+  l.reject(b.id, 'failed', 'internal error while processing the batch');
+  assert.equal(l.batch(b.id)!.status, 'published');
+  assert.equal(l.request('r1')!.status, 'verified');
+  l.close();
+});
+
+test('the checkpoint thread moves the WAL into the ledger file; erasure still truncates the WAL', async () => {
+  const path = join(dir, 'c.sqlite');
+  const l = new Ledger(path);
+  l.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const t = l.addToken('h', 'submitter', null);
+  l.insertVersionZero('/m', 'h0');
+  l.db.pragma('wal_checkpoint(TRUNCATE)');
+  add(l, t, 1, null, 'MARKER-WAL-ONLY-4417');
+  assert.ok(!readFileSync(path).includes('MARKER-WAL-ONLY-4417'), 'committed to the WAL only');
+  const cp = startCheckpointer(path, 2);
+  try {
+    const until = Date.now() + 10_000;
+    while (!readFileSync(path).includes('MARKER-WAL-ONLY-4417')) {
+      assert.ok(Date.now() < until, 'the checkpoint thread did not copy the WAL into the ledger file');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Erasure while the thread keeps checkpointing: the WAL is truncated every time.
+    for (let n = 2; n < 40; n++) {
+      add(l, t, n, null, `SECRET-${n}-9906`);
+      const b = l.startBatch(100, 0)!;
+      l.reject(b.id, 'needs-retraining', 'failed');
+      assert.equal(statSync(`${path}-wal`).size, 0, `WAL left after erasing batch ${b.id}`);
+    }
+  } finally {
+    await cp.stop();
+  }
+  l.close();
+  assert.ok(!readFileSync(path).toString('latin1').includes('-9906'), 'an erased item left in the file');
 });
 
 test('certificates: intact passes; a changed field is named; another key fails the signature', () => {
