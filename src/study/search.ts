@@ -26,6 +26,7 @@ import { taskHash } from '../data/index.ts';
 import { resolveTask } from '../data/resolve-task.ts';
 import type { Task } from '../data/task.ts';
 import { ConfigError, LetheError } from '../errors.ts';
+import { EvalOptionsSchema } from '../eval/options.ts';
 import { rocAuc } from '../eval/stats/auc.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import type { CausalLM } from '../models/causal-lm.ts';
@@ -369,15 +370,30 @@ export async function searchedArgs(o: {
   }
   const { model, tokenizer } = await loadPretrained(o.targetDir);
   const oracleDir = o.oracleDir;
+  // The oracle is loaded once and kept, so its scoring (the same items for every trial) is shared.
+  let oracle: import('../eval/index.ts').ModelEval | null = null;
   const grade = oracleDir
     ? async (m: CausalLM) => {
-        const { evaluate } = await import('../eval/index.ts');
+        const { evaluate, ModelEval } = await import('../eval/index.ts');
+        const options = { seed: o.seed, progress: false };
+        if (!oracle) {
+          const loaded = await loadPretrained(oracleDir);
+          oracle = new ModelEval({
+            label: 'oracle',
+            model: loaded.model,
+            tokenizer: loaded.tokenizer,
+            transform: null,
+            manifest: null,
+            dir: oracleDir,
+            options: EvalOptionsSchema.parse(options),
+          });
+        }
         const r = await evaluate({
           task: o.task,
           metrics: [ORACLE_GRADE_METRIC],
           model: { model: m, tokenizer },
-          oracle: { dir: oracleDir },
-          options: { seed: o.seed, progress: false },
+          oracle: { evaluator: oracle },
+          options,
         });
         const v = r.metrics[ORACLE_GRADE_METRIC]?.unlearned;
         return v && 'value' in v ? v.value : null;
