@@ -151,6 +151,16 @@ test('unlearn: an interrupted run or the same finished run is its own work; anot
   assert.ok(!h.own && /no lethe manifest/.test(h.what));
   writeFileSync(join(done, 'notes.txt'), 'mine');
   assert.equal(judge(done, readdirSync(done)).own, false);
+  // Killed after saving the model, before the manifest (written last): its log marks it as ours.
+  const saved = folder('saved', {
+    'unlearn-log.jsonl': '{"step":1}\n',
+    'config.json': '{}',
+    'model.safetensors': '',
+    'tokenizer.json': '{}',
+  });
+  assert.deepEqual(judge(saved, readdirSync(saved)), { own: true });
+  writeFileSync(join(saved, 'notes.txt'), 'mine');
+  assert.equal(judge(saved, readdirSync(saved)).own, false);
 });
 
 test('eval: --out must be a file; an existing one only an earlier evaluation of the same model', () => {

@@ -12,7 +12,8 @@
  *    checkpoints/, train-log.jsonl, its token work folders); the checkpoint itself then says
  *    whether the inputs match (--force-resume to override). Without --resume, none: training
  *    would start over on top of it.
- *  - unlearn: an interrupted run (only its log, killed before the model was saved), or a finished
+ *  - unlearn: an interrupted run (only its log, killed before the model was saved; or its log and
+ *    model files without the manifest, written last), or a finished
  *    one whose manifest.json records the same method, resolved arguments, seed, task and (with
  *    --model) source model. The run replaces it.
  *  - eval: a results file of the same --model (replaced by the new evaluation).
@@ -141,6 +142,16 @@ export function trainJudge(resume: boolean): OutFolderCheck['judge'] {
 /** Files of an unlearning run killed before it saved the model (it writes its log first). */
 const UNLEARN_INTERRUPTED = /^(unlearn-log\.jsonl(\.request-\d+)?|request-\d+|checkpoints?)$/;
 
+/** True when every file in `dir` is one lethe unlearn writes (checkUnlearnOut's rule). */
+function onlyUnlearnFiles(dir: string): boolean {
+  try {
+    checkUnlearnOut(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
@@ -165,6 +176,11 @@ export function unlearnJudge(run: {
       manifest = readManifest(dir);
     } catch {
       return { own: false, what: 'a folder whose manifest.json is unreadable' };
+    }
+    if (manifest === null && entries.includes('unlearn-log.jsonl') && onlyUnlearnFiles(dir)) {
+      // Killed after saving the model but before the manifest, which is written last: still an
+      // interrupted run (its log says lethe unlearn wrote it), redone from the start.
+      return OWN;
     }
     if (manifest?.format !== 'lethe-unlearn/1') {
       return {
