@@ -127,6 +127,21 @@ function methodBatch<N extends Need>(
   return out as UnlearnBatch<N>;
 }
 
+/** What every kind of method shows the registry: its description, argument schema and needs. */
+function described<A, N extends Need>(
+  def: Pick<WeightDefinition<A, N>, 'name' | 'summary' | 'paper' | 'args' | 'needs' | 'supports'>,
+  parse: (raw: Record<string, unknown>) => A,
+) {
+  return {
+    name: def.name,
+    summary: def.summary,
+    paper: def.paper,
+    args: objectSchema(def.name, def.args),
+    needs: needsOf(def.needs, parse),
+    supports: def.supports,
+  };
+}
+
 /** A gradient method with private state, built by `setup` once per request. */
 export function statefulGradientMethod<A, N extends Need, S>(
   def: StatefulGradientDefinition<A, N, S>,
@@ -135,12 +150,7 @@ export function statefulGradientMethod<A, N extends Need, S>(
   const spec: Partial<NeedSpec<unknown, Need>> = def.needs;
   return {
     kind: 'gradient',
-    name: def.name,
-    summary: def.summary,
-    paper: def.paper,
-    args: objectSchema(def.name, def.args),
-    needs: needsOf(def.needs, parse),
-    supports: def.supports,
+    ...described(def, parse),
     trainingDefaults: def.trainingDefaults,
     restrictsParameters: def.trainable !== undefined,
     async start(run) {
@@ -169,12 +179,7 @@ export function weightMethod<A, N extends Need = never>(def: WeightDefinition<A,
   const parse = argParser(def.name, def.args);
   return {
     kind: 'weights',
-    name: def.name,
-    summary: def.summary,
-    paper: def.paper,
-    args: objectSchema(def.name, def.args),
-    needs: needsOf(def.needs, parse),
-    supports: def.supports,
+    ...described(def, parse),
     // async, so a missing need rejects like every other failure of apply
     apply: async (run) => def.apply(methodContext(def.name, def.needs, run, parse(run.args))),
   };
@@ -185,12 +190,7 @@ export function inputMethod<A, N extends Need = never>(def: InputDefinition<A, N
   const parse = argParser(def.name, def.args);
   return {
     kind: 'input',
-    name: def.name,
-    summary: def.summary,
-    paper: def.paper,
-    args: objectSchema(def.name, def.args),
-    needs: needsOf(def.needs, parse),
-    supports: def.supports,
+    ...described(def, parse),
     transform: (run) => def.transform(methodContext(def.name, def.needs, run, parse(run.args))),
   };
 }
