@@ -5,7 +5,7 @@
  * thread count) are set aside and each side's folder name is normalised. Used to show that `jobs` changes only the schedule.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** Keys whose values are wall-clock times or peak memory. */
 export const CLOCK_KEYS: ReadonlySet<string> = new Set([
@@ -51,7 +51,11 @@ function comparable(path: string, root: string): string {
         .join('\n')
     : // An unlearning child's manifest records the native threads it had: ⌊cores ÷ jobs⌋.
       withoutClock(text, path.endsWith('manifest.json') ? ['threads'] : []);
-  return clean.replaceAll(root, '<root>');
+  // Summaries name folders relative to the study's working directory (e.g. ../runs-a/cache), so
+  // that form of the root is the study folder too, wherever the checkout lies.
+  const shown = relative(process.cwd(), root);
+  const rooted = clean.replaceAll(root, '<root>');
+  return shown && shown !== root ? rooted.replaceAll(shown, '<root>') : rooted;
 }
 
 /**
