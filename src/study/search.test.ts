@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tinyWorld } from '../../test/helpers/unlearn-world.ts';
+import { taskHash } from '../data/index.ts';
 import { ConfigError } from '../errors.ts';
 import { savePretrained } from '../text/pretrained.ts';
 import { subjectOf } from '../unlearn/runner.ts';
+import { adoptTrial } from './adopt-trial.ts';
 import {
   candidateSettings,
   ruleOrder,
@@ -19,9 +21,11 @@ import {
   searchedArgs,
   searchMethod,
   type Trial,
+  trialDir,
   validationSplit,
 } from './search.ts';
 import { planRuns, StudySchema } from './study.ts';
+import { readManifest, runUnlearnJob } from './unlearn-job.ts';
 
 test('grid and random settings: every combination, or seeded draws inside the ranges', () => {
   const grid = candidateSettings(SearchSpecSchema.parse({ space: { lr: [1, 2], alpha: [3, 4, 5] } }));
@@ -182,4 +186,59 @@ test('an oracle grade is recorded for the report but never changes the choice', 
   const oc = graded.oracleChoice!;
   assert.notEqual(oc.index, graded.chosenIndex);
   assert.ok(oc.gap !== null && oc.gap > 0, 'the report shows what the oracle would have gained');
+});
+
+test('kept trials are complete unlearning outputs, the same bytes `lethe unlearn` writes for the setting', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-trials-'));
+  try {
+    const w = await tinyWorld();
+    const target = join(dir, 'target');
+    await savePretrained(target, w.model, w.tokenizer);
+    const spec = SearchSpecSchema.parse({ space: { lr: [1e-3, 3e-2] }, validation: 0.25 });
+    const args = { epochs: 3, batchSize: 4 };
+    const trials = join(dir, 'trials');
+    const r = await searchMethod({
+      model: w.model,
+      tokenizer: w.tokenizer,
+      task: w.task,
+      method: 'grad-diff',
+      args,
+      spec,
+      seed: 3,
+      keep: { dir: trials, source: target, taskSpec: 'tiny', extra: (a) => ({ runKey: `key ${a.lr}` }) },
+    });
+    const seen = validationSplit(w.task, spec.validation, spec.seed).task;
+    for (const [i, t] of r.trials.entries()) {
+      const kept = readManifest(trialDir(trials, i));
+      assert.ok(kept, `trial ${i} has its manifest`);
+      assert.equal(kept.task.hash, taskHash(seen), 'trained on the task without the validation subjects');
+      assert.deepEqual(kept.extra, { runKey: `key ${t.args.lr}` });
+      assert.ok(existsSync(join(trialDir(trials, i), 'unlearn-log.jsonl')), 'with its step log');
+    }
+    // The chosen trial is what unlearning that setting from the target writes.
+    const again = join(dir, 'again');
+    await runUnlearnJob({
+      task: seen,
+      taskSpec: 'tiny',
+      method: 'grad-diff',
+      args: r.chosen,
+      seed: 3,
+      model: target,
+      out: again,
+    });
+    const weights = (d: string) => readFileSync(join(d, 'model.safetensors'));
+    assert.ok(weights(trialDir(trials, r.chosenIndex)).equals(weights(again)));
+    assert.ok(!weights(trialDir(trials, 0)).equals(weights(trialDir(trials, 1))), 'the settings differ');
+    // Adoption moves the chosen trial only when its key matches, and clears the others.
+    const model = join(dir, 'run-model');
+    assert.equal(await adoptTrial(trials, r.chosenIndex, model, 'another key'), null);
+    assert.ok(!existsSync(model));
+    const chosenWeights = weights(trialDir(trials, r.chosenIndex));
+    const adopted = await adoptTrial(trials, r.chosenIndex, model, `key ${r.chosen.lr}`);
+    assert.deepEqual(adopted, readManifest(model));
+    assert.ok(weights(model).equals(chosenWeights));
+    assert.ok(!existsSync(trials), 'the other trials are gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

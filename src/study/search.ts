@@ -19,13 +19,14 @@
  * a child process (`runSearchJob`, started by study.ts), so it overlaps the study's other work.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { taskHash } from '../data/index.ts';
 import { resolveTask } from '../data/resolve-task.ts';
 import type { Task } from '../data/task.ts';
 import { ConfigError, LetheError } from '../errors.ts';
+import { UNLEARN_LOG_FILE } from '../eval/manifest.ts';
 import { EvalOptionsSchema } from '../eval/options.ts';
 import { rocAuc } from '../eval/stats/auc.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
@@ -37,8 +38,11 @@ import { scoreInBlocks } from '../text/blocks.ts';
 import { qaExample, splitExamples } from '../text/format.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { scoreSequences } from '../text/score.ts';
+import { applyPromptFormat } from '../text/template.ts';
 import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { planUnlearn, subjectOf, unlearn } from '../unlearn/runner.ts';
+import { type RunIdentity, runKey } from './identity.ts';
+import { writeUnlearnOutput } from './unlearn-job.ts';
 
 const Range = z.strictObject({
   min: z.number(),
@@ -254,7 +258,27 @@ export interface SearchOptions {
    * the trial's cheap metrics and its value never enters the rule.
    */
   grade?: (model: CausalLM) => Promise<number | null>;
+  /** When given, every trial's model is written as a complete unlearning output (see KeptTrials). */
+  keep?: KeptTrials;
 }
+
+/**
+ * Where a search writes its trials' models: `<dir>/<trial index>`, each a complete unlearning
+ * output (model, step log, manifest last) trained on the task the search saw. A study adopts its
+ * chosen trial as the run instead of training the same setting again (study.ts).
+ */
+export interface KeptTrials {
+  dir: string;
+  /** The model folder the search unlearns from (the manifest's source). */
+  source: string;
+  /** How the task was named (the manifest's spec). */
+  taskSpec: string;
+  /** The manifest's extra facts for a trial with these resolved arguments (a study's run key). */
+  extra: (args: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** The folder of trial `index`'s model when the trials are kept. */
+export const trialDir = (dir: string, index: number): string => join(dir, String(index));
 
 /** Run a search on copies of `model` and return every trial and the selected setting. */
 export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
@@ -266,11 +290,15 @@ export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
   // Every setting must be valid before anything trains.
   for (const s of pool) planUnlearn(o.method, seen, { ...o.args, ...s });
   const trials: Trial[] = [];
+  const keep = o.keep;
+  if (keep) await rm(keep.dir, { recursive: true, force: true });
   const tryOne = async (setting: Record<string, unknown>, rung: number): Promise<Trial> => {
     const t0 = performance.now();
     const model = cloneModel(o.model);
     const args = { ...o.args, ...setting };
-    await unlearn({
+    const out = keep ? trialDir(keep.dir, trials.length) : null;
+    if (out) await mkdir(out, { recursive: true });
+    const result = await unlearn({
       model,
       tokenizer: o.tokenizer,
       task: seen,
@@ -278,7 +306,22 @@ export async function searchMethod(o: SearchOptions): Promise<SearchResult> {
       args,
       seed: o.seed,
       progress: false,
+      ...(out ? { logFile: join(out, UNLEARN_LOG_FILE) } : {}),
     });
+    if (keep && out) {
+      await writeUnlearnOutput({
+        out,
+        model,
+        tokenizer: o.tokenizer,
+        result,
+        task: seen,
+        taskSpec: keep.taskSpec,
+        seed: o.seed,
+        source: keep.source,
+        started: t0,
+        extra: keep.extra(result.args),
+      });
+    }
     const metrics = cheapMetrics(model, o.tokenizer, o.task, validation);
     const utility = utilityShare(metrics, target);
     const trial: Trial = {
@@ -362,6 +405,7 @@ export async function searchedArgs(o: {
   log: (message: string) => void;
   /** When given, each trial is also graded by the oracle's forget quality — recorded, never used to choose. */
   oracleDir?: string;
+  keep?: KeptTrials;
 }): Promise<Record<string, unknown>> {
   const path = join(o.runDir, 'search.json');
   if (existsSync(path)) {
@@ -409,6 +453,7 @@ export async function searchedArgs(o: {
     seed: o.seed,
     log: o.log,
     grade,
+    ...(o.keep ? { keep: o.keep } : {}),
   });
   await mkdir(o.runDir, { recursive: true });
   await writeJsonAtomic(path, r, { indent: 2 });
@@ -430,7 +475,16 @@ export interface SearchJob {
   args: Record<string, unknown>;
   spec: SearchSpec;
   seed: number;
+  /**
+   * Keep every trial's model in `<runDir>/trials` for the study to adopt the chosen one: what its
+   * manifest records (as `lethe unlearn --prepared` would), and the run identity but for the
+   * method's arguments, from which each trial's run key is computed.
+   */
+  keep?: { prepared: Record<string, unknown>; identity: Omit<RunIdentity, 'method' | 'args'> };
 }
+
+/** The folder of a study run's kept trials. */
+export const TRIALS_DIR = 'trials';
 
 /** A search child's work: the search, its trials written to `<runDir>/search.json`. */
 export async function runSearchJob(job: SearchJob): Promise<void> {
@@ -442,7 +496,23 @@ export async function runSearchJob(job: SearchJob): Promise<void> {
       expected: `task hash ${job.taskHash}`,
     });
   }
+  // Asked as `lethe unlearn` asks, so a kept trial is the model that command would write.
+  applyPromptFormat({ qaTemplate: task.prompt?.qa, modelDir: job.targetDir });
+  const kept = job.keep;
   await searchedArgs({
+    ...(kept
+      ? {
+          keep: {
+            dir: join(job.runDir, TRIALS_DIR),
+            source: job.targetDir,
+            taskSpec: job.taskSpec,
+            extra: (args) => ({
+              ...kept.prepared,
+              runKey: runKey({ ...kept.identity, method: job.method, args }),
+            }),
+          },
+        }
+      : {}),
     runDir: job.runDir,
     targetDir: job.targetDir,
     oracleDir: job.oracleDir,

@@ -117,14 +117,15 @@ export type RunSearch = z.infer<typeof RunSearchSchema>;
 /**
  * What a run cost against retraining from scratch: its unlearning time and FLOPs as fractions of
  * the oracle's training (same seed). FLOPs on both sides are 6·N·tokens trained on; null where a
- * side has none recorded. For a searched run, `withSearch` adds every trial's time.
+ * side has none recorded. A searched run is its search's chosen trial; `withSearch` is the whole
+ * search's time (every trial, the chosen one included).
  */
 export const CostVsOracleSchema = z.strictObject({
   time: Value,
   flops: Value,
   /** The run's own training FLOPs (6·N·tokens of its step log), or null without a log. */
   runFlops: Value,
-  /** Searched runs: (the search's time + the run's) ÷ the oracle's training time. */
+  /** Searched runs: the search's time (every trial, the run's among them) ÷ the oracle's training time. */
   withSearch: Value.optional(),
 });
 export type CostVsOracle = z.infer<typeof CostVsOracleSchema>;

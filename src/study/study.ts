@@ -47,13 +47,14 @@ import { generate } from '../text/generate.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { resolveArgs } from '../unlearn/runner.ts';
+import { adoptTrial } from './adopt-trial.ts';
 import { childMainArgs, spawnTied, type TiedOptions } from './child.ts';
 import type { EvalJob } from './eval-job.ts';
 import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from './identity.ts';
 import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
 import { costVsOracle, readRunSearch, runTrainingFlops } from './run-extras.ts';
-import type { SearchJob, SearchResult, SearchSpec } from './search.ts';
+import { type SearchJob, type SearchResult, type SearchSpec, TRIALS_DIR, validationSplit } from './search.ts';
 import { Slots } from './slots.ts';
 import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
 import {
@@ -520,41 +521,54 @@ async function executeStudy(
           );
       refsDone.catch(() => {}); // awaited below; a failure must not be reported as unhandled first
 
-      /** A searched entry runs (and is graded on) the setting its oracle-free search selected. */
-      const searched = async (planned: PlannedRun & { search: SearchSpec }, runDir: string) => {
+      /**
+       * A searched entry runs (and is graded on) the setting its oracle-free search selected, and
+       * unlearns on what its trials saw: the task without the search's validation subjects.
+       */
+      const searchedRun = (planned: PlannedRun & { search: SearchSpec }, runDir: string) => {
+        const seen = validationSplit(task, planned.search.validation, planned.search.seed).task;
         const path = join(runDir, 'search.json');
-        if (!existsSync(path)) {
-          await slots.child(() =>
-            clock.time('unlearning', async () => {
-              if (abort.signal.aborted) throw new LetheError('the study stopped');
-              say(`${planned.id}: searching its arguments (${planned.label})`);
-              const job: SearchJob = {
-                kind: 'search',
-                runDir,
-                targetDir: p.target,
-                oracleDir: p.oracle,
-                taskSpec: study.task,
-                ...(study.dataDir ? { dataDir: study.dataDir } : {}),
-                taskHash: tHash,
-                method: planned.method,
-                args: planned.args,
-                spec: planned.search,
-                seed: planned.seed,
-              };
-              const exit = await spawnTied([...childMainArgs(), JSON.stringify(job)], base, {
-                ...tied(planned.id),
-                signal: abort.signal,
-              });
-              if (exit !== 0 || !existsSync(path)) {
-                throw new LetheError(`the search of run ${planned.id} failed (exit code ${exit})`, {
-                  where: runDir,
-                });
-              }
-            }),
-          );
+        const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as SearchResult) : null;
+        const args = saved?.chosen ?? planned.args;
+        return {
+          run: { ...planned, args, resolvedArgs: resolveArgs(getMethod(planned.method), args) },
+          seenHash: taskHash(seen),
+          chosenIndex: saved?.chosenIndex ?? null,
+        };
+      };
+      /** Run a search in a child, keeping its trials' models for adoption. */
+      const searchInChild = async (
+        planned: PlannedRun & { search: SearchSpec },
+        runDir: string,
+        seenHash: string,
+      ) => {
+        say(`${planned.id}: searching its arguments (${planned.label})`);
+        const job: SearchJob = {
+          kind: 'search',
+          runDir,
+          targetDir: p.target,
+          oracleDir: p.oracle,
+          taskSpec: study.task,
+          ...(study.dataDir ? { dataDir: study.dataDir } : {}),
+          taskHash: tHash,
+          method: planned.method,
+          args: planned.args,
+          spec: planned.search,
+          seed: planned.seed,
+          keep: {
+            prepared: { key: p.key, oracle: p.oracle, target: p.target },
+            identity: { task: seenHash, target: hashes.target, seed, code },
+          },
+        };
+        const exit = await spawnTied([...childMainArgs(), JSON.stringify(job)], base, {
+          ...tied(planned.id),
+          signal: abort.signal,
+        });
+        if (exit !== 0 || !existsSync(join(runDir, 'search.json'))) {
+          throw new LetheError(`the search of run ${planned.id} failed (exit code ${exit})`, {
+            where: runDir,
+          });
         }
-        const args = (JSON.parse(readFileSync(path, 'utf8')) as SearchResult).chosen;
-        return { ...planned, args, resolvedArgs: resolveArgs(getMethod(planned.method), args) };
       };
 
       /**
@@ -563,18 +577,21 @@ async function executeStudy(
        */
       const unlearned = async (planned: PlannedRun) => {
         const runDir = inside(join(dir, 'runs'), planned.id, `run ${planned.id}`);
-        const run = planned.search ? await searched({ ...planned, search: planned.search }, runDir) : planned;
         const modelDir = join(runDir, 'model');
         const resultsPath = join(runDir, 'results.json');
-        const key = runKey({
-          task: tHash,
-          target: hashes.target,
-          method: run.method,
-          args: run.resolvedArgs,
-          seed,
-          code,
-        });
-        const evalIdentity = identityOf(key);
+        const searchOf = planned.search ? { ...planned, search: planned.search } : null;
+        let searched = searchOf ? searchedRun(searchOf, runDir) : null;
+        const keyOf = (run: PlannedRun, taskHashUsed: string) =>
+          runKey({
+            task: taskHashUsed,
+            target: hashes.target,
+            method: run.method,
+            args: run.resolvedArgs,
+            seed,
+            code,
+          });
+        let run = searched?.run ?? planned;
+        let key = keyOf(run, searched?.seenHash ?? tHash);
         let manifest: Manifest | null = readManifest(modelDir);
         if (manifest && manifest.extra.runKey !== key) {
           say(`${run.id}: its inputs changed (task, target, arguments or code), unlearning again`);
@@ -582,7 +599,7 @@ async function executeStudy(
         }
         let results: EvalResults | null = null;
         const done = readEvaluation(runDir);
-        if (manifest && done?.key === evalKey(evalIdentity) && existsSync(resultsPath)) {
+        if (manifest && done?.key === evalKey(identityOf(key)) && existsSync(resultsPath)) {
           try {
             results = readResults(resultsPath);
             say(`${run.id}: done earlier, reusing`);
@@ -596,21 +613,64 @@ async function executeStudy(
             manifest = await slots.child(() =>
               clock.time('unlearning', async () => {
                 if (abort.signal.aborted) throw new LetheError('the study stopped');
-                say(`${run.id}: unlearning (${run.label})`);
-                const m = await unlearnInChild(study, run, p, modelDir, base, key, {
-                  ...tied(run.id),
-                  signal: abort.signal,
-                });
+                let m: Manifest | null = null;
+                if (searchOf && searched) {
+                  // The chosen trial is the run: the same setting, data and seed as unlearning it
+                  // again would use, so the same bytes, without training them twice. A search
+                  // without its trials (older, or its model outdated) is done again.
+                  const trials = join(runDir, TRIALS_DIR);
+                  m =
+                    searched.chosenIndex === null
+                      ? null
+                      : await adoptTrial(trials, searched.chosenIndex, modelDir, key);
+                  if (!m) {
+                    await rm(join(runDir, 'search.json'), { force: true });
+                    await searchInChild(searchOf, runDir, searched.seenHash);
+                    searched = searchedRun(searchOf, runDir);
+                    run = searched.run;
+                    key = keyOf(run, searched.seenHash);
+                    m = await adoptTrial(trials, searched.chosenIndex ?? -1, modelDir, key);
+                  }
+                  if (!m)
+                    throw new LetheError(`run ${run.id}: its search left no model for the chosen setting`, {
+                      where: trials,
+                    });
+                  say(`${run.id}: the search's chosen setting is the run (${JSON.stringify(run.args)})`);
+                } else {
+                  say(`${run.id}: unlearning (${run.label})`);
+                  m = await unlearnInChild(study, run, p, modelDir, base, key, {
+                    ...tied(run.id),
+                    signal: abort.signal,
+                  });
+                }
                 slots.markReady(); // before this slot is released
                 return m;
               }),
             );
-            return { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest, results };
+            return {
+              planned,
+              run,
+              runDir,
+              modelDir,
+              resultsPath,
+              evalIdentity: identityOf(key),
+              manifest,
+              results,
+            };
           }
           if (done) say(`${run.id}: metrics or references changed, evaluating again (unlearned model kept)`);
         }
         slots.markReady();
-        return { planned, run, runDir, modelDir, resultsPath, evalIdentity, manifest, results };
+        return {
+          planned,
+          run,
+          runDir,
+          modelDir,
+          resultsPath,
+          evalIdentity: identityOf(key),
+          manifest,
+          results,
+        };
       };
       // Every run's first stage starts now and waits for a slot: in plan order with one job; with
       // more, searched runs first (the longest). This process grades each run as soon as it is

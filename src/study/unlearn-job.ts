@@ -14,10 +14,13 @@ import { backend } from '../backend/index.ts';
 import { requireForgetData, type Task, taskHash } from '../data/index.ts';
 import { absoluteTaskSpec } from '../data/resolve-task.ts';
 import { ConfigError } from '../errors.ts';
+import { UNLEARN_LOG_FILE } from '../eval/manifest.ts';
 import { isAtomicTempName, writeJsonAtomic } from '../io/atomic.ts';
+import type { CausalLM } from '../models/causal-lm.ts';
 import { loadPretrained, savePretrained } from '../text/pretrained.ts';
 import { activePromptFormat, keepChatTemplate } from '../text/template.ts';
-import { unlearn } from '../unlearn/runner.ts';
+import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
+import { type UnlearnResult, unlearn } from '../unlearn/runner.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -114,18 +117,39 @@ export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
     args: job.args,
     seed: job.seed,
     progress: job.progress,
-    logFile: join(job.out, 'unlearn-log.jsonl'),
+    logFile: join(job.out, UNLEARN_LOG_FILE),
   });
-  await savePretrained(job.out, model, tokenizer);
-  await keepChatTemplate(job.out);
-  if (result.transform) await writeJsonAtomic(join(job.out, 'transform.json'), result.transform);
+  return writeUnlearnOutput({ ...job, model, tokenizer, source: job.model, result, started });
+}
+
+/**
+ * Save an unlearned model into `out` (which holds its step log already) as a complete unlearning
+ * output: the HF folder, the transform of an input-based method, and the manifest, last.
+ * `started`: when the job began (performance.now()), for the manifest's wall time.
+ */
+export async function writeUnlearnOutput(o: {
+  out: string;
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  result: UnlearnResult;
+  task: Task;
+  taskSpec: string;
+  seed: number;
+  source: string;
+  started: number;
+  extra?: Record<string, unknown>;
+}): Promise<Manifest> {
+  const { out, result } = o;
+  await savePretrained(out, o.model, o.tokenizer);
+  await keepChatTemplate(out);
+  if (result.transform) await writeJsonAtomic(join(out, 'transform.json'), result.transform);
   const manifest: Manifest = {
     format: 'lethe-unlearn/1',
     method: result.method,
     args: result.args,
-    task: { spec: absoluteTaskSpec(job.taskSpec), name: job.task.name, hash: taskHash(job.task) },
-    seed: job.seed,
-    source: resolve(job.model),
+    task: { spec: absoluteTaskSpec(o.taskSpec), name: o.task.name, hash: taskHash(o.task) },
+    seed: o.seed,
+    source: resolve(o.source),
     prompt: { qa: activePromptFormat().qa, chatTemplate: activePromptFormat().chat?.from ?? null },
     lethe: pkg.version,
     node: process.version,
@@ -141,12 +165,12 @@ export async function runUnlearnJob(job: UnlearnJob): Promise<Manifest> {
     leftOut: result.leftOut,
     transform: result.transform ? 'transform.json' : null,
     timings: {
-      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      seconds: Number(((performance.now() - o.started) / 1000).toFixed(3)),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       requestSeconds: result.requests.map((r) => Number(r.seconds.toFixed(3))),
     },
-    extra: job.extra ?? {},
+    extra: o.extra ?? {},
   };
-  await writeJsonAtomic(join(job.out, MANIFEST_FILE), manifest, { indent: 2 });
+  await writeJsonAtomic(join(out, MANIFEST_FILE), manifest, { indent: 2 });
   return manifest;
 }

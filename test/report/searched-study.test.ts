@@ -5,7 +5,7 @@
  * validates, and the report draws the search with one point per setting.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,6 +14,7 @@ import { planCharts } from '../../src/report/charts.ts';
 import { renderReport } from '../../src/report/render.ts';
 import { runStudy, StudySchema } from '../../src/study/study.ts';
 import { SummarySchema } from '../../src/study/study-schema.ts';
+import { readManifest } from '../../src/study/unlearn-job.ts';
 import { tinyTask } from '../helpers/unlearn-world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lethe-searched-study-'));
@@ -67,11 +68,18 @@ test('a searched run: its trials, choices and gap in summary.json and a plot in 
   assert.ok(Math.abs(s.gap! - best) < 1e-12, 'gap = the oracle choice grade − the rule choice grade');
   assert.equal(s.seconds, s.trials[0].seconds + s.trials[1].seconds);
 
-  // Cost against the oracle's training, with the search's time added for this run.
+  // The run is the chosen trial, moved into the run folder: not trained a second time.
+  const runDir = join(studyDir, 'runs', run.id);
+  const manifest = readManifest(join(runDir, 'model'))!;
+  assert.ok(!existsSync(join(runDir, 'trials')), 'the trials were cleared');
+  assert.ok(manifest.timings.seconds <= s.trials[s.chosen].seconds, "the run's time is its trial's");
+  assert.deepEqual(manifest.args, { ...manifest.args, ...s.trials[s.chosen].args });
+
+  // Cost against the oracle's training; a searched run's time with the search is the search's.
   const oracle = summary.references.oracle.training!;
   const c = run.costVsOracle!;
   assert.equal(c.time, run.timings.seconds / oracle.seconds);
-  assert.equal(c.withSearch, (run.timings.seconds + s.seconds) / oracle.seconds);
+  assert.equal(c.withSearch, s.seconds / oracle.seconds);
   assert.ok(c.flops! > 0 && c.flops! < 1, `a short unlearning run costs a fraction of training: ${c.flops}`);
 
   // The written summary validates and renders, with the search drawn.
@@ -82,4 +90,15 @@ test('a searched run: its trials, choices and gap in summary.json and a plot in 
   const files = await renderReport(written, join(dir, 'report'), { png: false, onWarning: () => {} });
   assert.match(readFileSync(files.markdown, 'utf8'), /## Tuning without the oracle/);
   assert.match(readFileSync(files.html, 'utf8'), /data-plot="search-/);
+
+  // A search whose model is gone (and whose trials were cleared) is searched again — never
+  // retrained on the whole task — and gives the same model.
+  const weights = readFileSync(join(runDir, 'model', 'model.safetensors'));
+  rmSync(join(runDir, 'model'), { recursive: true });
+  rmSync(join(runDir, 'results.json'));
+  const again = await runStudy(study, { progress: false });
+  assert.ok(readFileSync(join(runDir, 'model', 'model.safetensors')).equals(weights));
+  const measured = (m: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('efficiency.')));
+  assert.deepEqual(measured(again.summary.runs[0].metrics), measured(run.metrics));
 });
