@@ -18,6 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { backend } from '../backend/index.ts';
 import { type TrainRecipe, TrainRecipeSchema } from '../config/train-config.ts';
 import { contentHash, loadTask, requireForgetData, type Task, taskHash, writeTask } from '../data/index.ts';
 import { LetheError } from '../errors.ts';
@@ -114,6 +115,8 @@ export interface PrepareOptions {
   jobs?: number;
   /** LETHE_THREADS of each training child (default: inherited). */
   threads?: number;
+  /** Threads a training child takes once the other has finished (unset: it keeps `threads`). */
+  growThreads?: number;
   /** Where the children run (their relative paths resolve from there); default the working directory. */
   cwd?: string;
 }
@@ -133,6 +136,8 @@ export interface TrainRoleJob {
   seed: number;
   base: string | null;
   progress: boolean;
+  /** Native threads to take once the other role has finished (its cores are free then). */
+  growThreads?: number;
 }
 
 export interface Prepared {
@@ -339,7 +344,29 @@ export async function runTrainRoleJob(job: TrainRoleJob): Promise<void> {
   }
   const recipe = fullRecipe(job.recipe, job.base);
   const inputs = roleInputs(task, recipe, job.seed, job.base, job.progress);
-  await trainRole(job.role, job.work, await inputs(), recipe, job.seed, job.progress);
+  // The oracle trains on less data and finishes first; the target then takes its cores rather
+  // than leave them idle. Checked between steps (the trainer awaits its log each step), never
+  // while a kernel runs; the kernels' results do not depend on the thread count.
+  const other = join(job.work, `${job.role === 'target' ? 'oracle' : 'target'}.json`);
+  const grow = job.growThreads ?? 0;
+  let watch: NodeJS.Timeout | null = null;
+  const grown = () => {
+    if (!existsSync(other)) return false;
+    backend.setThreads(grow);
+    if (job.progress) process.stderr.write(`prepare: the other model is done; ${grow} threads now\n`);
+    return true;
+  };
+  if (grow > backend.getThreads() && !grown()) {
+    watch = setInterval(() => {
+      if (grown() && watch) clearInterval(watch);
+    }, 1000);
+    watch.unref();
+  }
+  try {
+    await trainRole(job.role, job.work, await inputs(), recipe, job.seed, job.progress);
+  } finally {
+    if (watch) clearInterval(watch);
+  }
 }
 
 const cost = (c: TrainingCost): TrainingCost => ({
@@ -434,6 +461,7 @@ export async function prepare(o: PrepareOptions): Promise<Prepared> {
             seed,
             base,
             progress,
+            ...(o.growThreads ? { growThreads: o.growThreads } : {}),
           };
           return spawnTied([...childMainArgs(), JSON.stringify(job)], o.cwd ?? process.cwd(), {
             threads: o.threads,

@@ -458,7 +458,7 @@ async function executeStudy(
           cwd: base,
           // The two trainings are all there is to do then: the cores are shared between those two.
           jobs: Math.min(jobs, 2),
-          ...(jobs > 1 && !fixedThreads ? { threads: share(Math.min(jobs, 2)) } : {}),
+          ...(jobs > 1 && !fixedThreads ? { threads: share(Math.min(jobs, 2)), growThreads: share(1) } : {}),
         }),
       );
       say(`seed ${seed}: target and oracle ${p.reused ? 'reused' : 'trained'} (${p.key})`);
