@@ -82,15 +82,17 @@ export const SYNTHETIC_SIZES: Record<SyntheticSize, SyntheticParams> = {
     contactCards: 0,
   },
   /**
-   * What `npm run demo` forgets from, sized for a run of minutes: 10 forget people among 60, so
+   * What `npm run demo` forgets from, sized for a run of minutes: 10 forget people among 40, so
    * that a small model trained for a few minutes memorises their personal data (each person's
    * contact details also appear in two directory entries) and unlearning has something to remove.
+   * One neighbour per forget and holdout person leaves 10 ordinary retained people, as many as
+   * the forget set, for the retain-side evaluation.
    */
   demo: {
-    people: 60,
-    forgetFraction: 1 / 6,
+    people: 40,
+    forgetFraction: 1 / 4,
     holdoutPeople: 10,
-    neighboursPerForget: 2,
+    neighboursPerForget: 1,
     forgetPassages: 5,
     retainPassages: 12,
     holdoutPassages: 5,
