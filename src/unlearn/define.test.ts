@@ -30,6 +30,7 @@ const runContext = (over: Partial<RunContext> = {}): RunContext => ({
   reference: null,
   refLogp: null,
   log: () => {},
+  trainingStage: () => ({ logFile: undefined, done: () => {} }),
   ...over,
 });
 
@@ -75,6 +76,7 @@ test('a method sees exactly the fields its needs declare, with its own arguments
     'seed',
     'task',
     'tokenizer',
+    'trainingStage',
   ]);
   assert.deepEqual(refKeys, ['forget'], 'no refusal log-probs without the idk need');
 });

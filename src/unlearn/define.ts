@@ -86,6 +86,7 @@ export function methodContext<A, N extends Need>(
     seed: run.seed,
     forget: run.forget,
     log: run.log,
+    trainingStage: run.trainingStage,
   };
   const fields: {
     retain?: Example[];

@@ -278,6 +278,7 @@ test('influence on a tiny LM lowers the forget likelihood more than the retain l
       reference: null,
       refLogp: null,
       log: (m: string) => logs.push(m),
+      trainingStage: () => ({ logFile: undefined, done: () => {} }),
     };
     const f0 = nll(model, forget);
     const r0 = nll(model, retain);

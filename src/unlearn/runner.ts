@@ -34,6 +34,7 @@ import type {
   InputTransform,
   ItemPart,
   RunContext,
+  TrainingStage,
   UnlearnMethod,
 } from './types.ts';
 
@@ -171,6 +172,7 @@ function buildContext(
   args: Record<string, unknown> & TrainingArgs,
   forgetSplit: Task['splits']['forget'],
   log: (m: string) => void,
+  trainingStage: RunContext['trainingStage'],
 ): RunContext {
   const tok = o.tokenizer;
   const seed = o.seed ?? 0;
@@ -228,6 +230,7 @@ function buildContext(
     reference: needs.referenceModel ? cloneModel(o.model) : null,
     refLogp,
     log,
+    trainingStage,
   };
 }
 
@@ -473,14 +476,14 @@ export function planUnlearn(
   return { method, args, requests, leftOut };
 }
 
-/** Rewrite `logFile` as the per-request logs, in order, each line tagged with its request. */
-async function mergeRequestLogs(logFile: string, parts: string[]): Promise<void> {
+/** Rewrite `logFile` as the part logs, in order, each line tagged with its part (a request, a stage). */
+async function mergeLogs(logFile: string, parts: { path: string; tag: object }[]): Promise<void> {
   const lines: string[] = [];
-  for (const [r, part] of parts.entries()) {
-    if (!existsSync(part)) continue;
-    for (const line of (await readFile(part, 'utf8')).split('\n')) {
+  for (const { path, tag } of parts) {
+    if (!existsSync(path)) continue;
+    for (const line of (await readFile(path, 'utf8')).split('\n')) {
       if (line.trim() === '') continue;
-      lines.push(JSON.stringify({ request: r + 1, ...(JSON.parse(line) as object) }));
+      lines.push(JSON.stringify({ ...tag, ...(JSON.parse(line) as object) }));
     }
   }
   await writeFileAtomic(logFile, lines.map((l) => `${l}\n`).join(''));
@@ -510,7 +513,22 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
   const partLogs = requests.map((_, r) => (o.logFile && many ? `${o.logFile}.request-${r + 1}` : o.logFile));
   for (const [r, split] of requests.entries()) {
     const t0 = performance.now();
-    const ctx = buildContext(o, method, args, split, log);
+    // A weight method's training stages log apart (each train() starts its log at step 0) and are
+    // merged into the run's log in the order they began.
+    const stages: { path: string; tag: { stage: string } }[] = [];
+    const trained = { steps: 0, finalLoss: Number.NaN };
+    const trainingStage = (stage: string): TrainingStage => {
+      const path = o.logFile ? `${o.logFile}.${stage}` : undefined;
+      if (path) stages.push({ path, tag: { stage } });
+      return {
+        logFile: path,
+        done: (r) => {
+          trained.steps += r.steps;
+          trained.finalLoss = r.finalLoss;
+        },
+      };
+    };
+    const ctx = buildContext(o, method, args, split, log, trainingStage);
     if (method.kind === 'gradient') {
       const run = await method.start(ctx);
       const label = many ? `${method.name} request ${r + 1}/${requests.length}` : method.name;
@@ -528,7 +546,10 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
         holdout,
         label,
       );
-      if (o.logFile && many) await mergeRequestLogs(o.logFile, partLogs.slice(0, r + 1) as string[]);
+      if (o.logFile && many) {
+        const parts = partLogs.slice(0, r + 1).map((path, i) => ({ path: path!, tag: { request: i + 1 } }));
+        await mergeLogs(o.logFile, parts);
+      }
       trainableParameters = res.trainableParameters;
       results.push({
         steps: res.steps,
@@ -538,10 +559,14 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
       });
     } else if (method.kind === 'weights') {
       await method.apply(ctx);
+      if (o.logFile && stages.length > 0) {
+        await mergeLogs(o.logFile, stages);
+        for (const { path } of stages) await rm(path, { force: true });
+      }
       trainableParameters = o.model.numParameters();
       results.push({
-        steps: 0,
-        finalLoss: Number.NaN,
+        steps: trained.steps,
+        finalLoss: trained.finalLoss,
         seconds: (performance.now() - t0) / 1000,
         stoppedEarly: false,
       });

@@ -51,6 +51,17 @@ export interface BaseContext<A> {
   seed: number;
   forget: Example[];
   log(message: string): void;
+  /**
+   * A training stage of the method (a task vector's fine-tune): pass its `logFile` to train() and
+   * its result to `done`, so that the run's step log, step count and cost include the stage.
+   */
+  trainingStage(name: string): TrainingStage;
+}
+
+/** See BaseContext.trainingStage. `logFile` is undefined when the run keeps no step log. */
+export interface TrainingStage {
+  logFile: string | undefined;
+  done(result: { steps: number; finalLoss: number }): void;
 }
 
 /** Reference log-probs of forget examples, and of their refusals when the method needs those. */
@@ -167,6 +178,7 @@ export interface RunContext {
   reference: CausalLM | null;
   refLogp: { forget: Float32Array; idk: Float32Array | null } | null;
   log(message: string): void;
+  trainingStage(name: string): TrainingStage;
 }
 
 /** One step's batches as the runner's batch source makes them (null where not needed). */

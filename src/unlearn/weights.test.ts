@@ -5,6 +5,9 @@
  * task-vector's arithmetic is exact.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { QaItem } from '../data/items.ts';
 import { emptyEval, emptySplit, type Task } from '../data/task.ts';
@@ -259,4 +262,51 @@ test('influence rejects a layers regex that selects nothing', async () => {
     }),
     ConfigError,
   );
+});
+
+test("a weight method's training stages are counted: steps, and every step in the run's log", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-weight-stages-'));
+  try {
+    const logFile = join(dir, 'unlearn-log.jsonl');
+    const tv = await unlearn({
+      model: cloneModel(target),
+      tokenizer,
+      task,
+      method: 'task-vector',
+      args: { steps: 7 },
+      progress: false,
+      logFile,
+    });
+    assert.equal(tv.requests[0].steps, 7);
+    assert.ok(Number.isFinite(tv.requests[0].finalLoss));
+    const lines = (path: string) =>
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { stage: string; step: number; tokens: number });
+    const tvLog = lines(logFile);
+    assert.deepEqual(
+      tvLog.map((e) => [e.stage, e.step]),
+      [1, 2, 3, 4, 5, 6, 7].map((s) => ['fine-tune', s]),
+    );
+    assert.ok(tvLog.every((e) => e.tokens > 0));
+    assert.deepEqual(readdirSync(dir), ['unlearn-log.jsonl'], 'the stage logs were merged and removed');
+    // whp's two stages, in order, neither overwriting the other.
+    const whp = await unlearn({
+      model: cloneModel(target),
+      tokenizer,
+      task,
+      method: 'whp',
+      args: { reinforceSteps: 3, finetuneSteps: 4 },
+      progress: false,
+      logFile,
+    });
+    assert.equal(whp.requests[0].steps, 7);
+    assert.deepEqual(
+      lines(logFile).map((e) => [e.stage, e.step]),
+      [...[1, 2, 3].map((s) => ['reinforce', s]), ...[1, 2, 3, 4].map((s) => ['fine-tune', s])],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -64,6 +64,7 @@ export const taskVector = weightMethod({
   async apply(ctx) {
     const a = ctx.args;
     const tuned = cloneModel(ctx.model);
+    const stage = ctx.trainingStage('fine-tune');
     const res = await train(tuned, ctx.forget, {
       steps: a.steps,
       epochs: a.steps === undefined ? a.epochs : undefined,
@@ -75,7 +76,9 @@ export const taskVector = weightMethod({
       seed: ctx.seed,
       progress: false,
       label: 'task-vector fine-tune',
+      logFile: stage.logFile,
     });
+    stage.done(res);
     const norm = negateTaskVector(ctx.model, tuned, a.lambda);
     ctx.log(
       `fine-tuned ${res.steps} steps (forget loss ${res.finalLoss.toFixed(4)}), ‖λ·τ‖ ${norm.toExponential(3)}, ${res.seconds.toFixed(1)} s`,

@@ -209,6 +209,7 @@ export const whp = weightMethod({
     const a = ctx.args;
     const model = ctx.model;
     let reinforced: CausalLM | null = cloneModel(model);
+    const reinforce = ctx.trainingStage('reinforce');
     const r = await train(reinforced, ctx.forget, {
       steps: a.reinforceSteps,
       epochs: a.reinforceSteps === undefined ? a.reinforceEpochs : undefined,
@@ -219,7 +220,9 @@ export const whp = weightMethod({
       seed: ctx.seed,
       progress: false,
       label: 'whp reinforce',
+      logFile: reinforce.logFile,
     });
+    reinforce.done(r);
     model.eval();
     const targets = genericTargets(model, reinforced, ctx.forget, {
       alpha: a.alpha,
@@ -228,6 +231,7 @@ export const whp = weightMethod({
       batchSize: a.batchSize,
     });
     reinforced = null; // the reinforced copy is no longer needed
+    const finetune = ctx.trainingStage('fine-tune');
     const f = await train(model, ctx.forget, {
       steps: a.finetuneSteps,
       epochs: a.finetuneSteps === undefined ? a.finetuneEpochs : undefined,
@@ -238,8 +242,10 @@ export const whp = weightMethod({
       seed: ctx.seed + 1,
       progress: false,
       label: 'whp fine-tune',
+      logFile: finetune.logFile,
       loss: (m, batch) => genericTargetLoss(m, batch, targets),
     });
+    finetune.done(f);
     ctx.log(
       `reinforced ${r.steps} steps (loss ${r.finalLoss.toFixed(4)}), fine-tuned ${f.steps} steps toward ${a.labels} generic targets (loss ${f.finalLoss.toFixed(4)})`,
     );
