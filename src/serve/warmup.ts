@@ -109,7 +109,7 @@ export async function warmUp(server: ServerHandle, opts: WarmUpOptions = {}): Pr
       ).text();
       await (await fetch(`${url}/healthz`)).text();
     }
-    while (submissions < o.submissions) {
+    while (submissions < o.submissions && stopped === null) {
       if (performance.now() - t0 > o.maxMs) {
         stopped = 'time limit';
         break;
