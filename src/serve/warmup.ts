@@ -47,8 +47,9 @@ export const WARM_UP_DEFAULTS: Required<WarmUpOptions> = {
 };
 
 const ROUND = 500;
-/** Submissions sent through fetch before the rounds. */
+/** Submissions sent through fetch before the rounds, and beside each round. */
 const FETCHED = 50;
+const FETCHED_PER_ROUND = 10;
 
 /**
  * Submission i of the warm-up: made-up text in the shapes real requests take (documents and
@@ -67,6 +68,32 @@ const body = (i: number) => {
   );
   return { subject: `warm-up ${j}`, kind: KINDS[j % 3], items };
 };
+
+/**
+ * `n` scratch submissions one after another through fetch, each followed by a GET of /healthz
+ * (and with `getRequest`, of the request): how many were sent, and the first status not 202.
+ */
+async function viaFetch(
+  url: string,
+  token: string,
+  n: number,
+  first: number,
+  getRequest: boolean,
+): Promise<{ sent: number; bad: number | null }> {
+  const auth = { authorization: `Bearer ${token}` };
+  for (let i = 0; i < n; i++) {
+    const post = await fetch(`${url}/v1/requests`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body(first + i)),
+    });
+    const { id } = (await post.json()) as { id?: string };
+    if (post.status !== 202) return { sent: i + 1, bad: post.status };
+    if (getRequest) await (await fetch(`${url}/v1/requests/${id}`, { headers: auth })).text();
+    await (await fetch(`${url}/healthz`)).text();
+  }
+  return { sent: n, bad: null };
+}
 
 /** Run the warm-up through `server` (built, not yet listening). */
 export async function warmUp(server: ServerHandle, opts: WarmUpOptions = {}): Promise<WarmUpResult> {
@@ -91,24 +118,13 @@ export async function warmUp(server: ServerHandle, opts: WarmUpOptions = {}): Pr
     });
     const addr = http.address();
     const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-    // First a few through fetch, whose fuller header set (and GETs, answered 503 here) is what
+    // First some through fetch, whose fuller header set (and GETs, answered 503 here) is what
     // ordinary clients send: request objects of shapes the JIT has not seen make it throw away
     // the code it built for the others on the first such request (and rebuild it later, under
-    // load), so the rounds below run after these have been seen.
-    for (let i = 0; i < FETCHED && stopped === null; i++) {
-      const post = await fetch(`${url}/v1/requests`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body(submissions)),
-      });
-      submissions++;
-      const { id } = (await post.json()) as { id?: string };
-      if (post.status !== 202) stopped = `a scratch submission got ${post.status}`;
-      await (
-        await fetch(`${url}/v1/requests/${id}`, { headers: { authorization: `Bearer ${token}` } })
-      ).text();
-      await (await fetch(`${url}/healthz`)).text();
-    }
+    // load), so they come first, and a few more beside each round keep them in its feedback.
+    const opening = await viaFetch(url, token, Math.min(FETCHED, o.submissions), 0, true);
+    submissions += opening.sent;
+    if (opening.bad !== null) stopped = `a scratch submission got ${opening.bad}`;
     while (submissions < o.submissions && stopped === null) {
       if (performance.now() - t0 > o.maxMs) {
         stopped = 'time limit';
@@ -116,20 +132,23 @@ export async function warmUp(server: ServerHandle, opts: WarmUpOptions = {}): Pr
       }
       const first = submissions;
       const n = Math.min(ROUND, o.submissions - submissions);
-      const r = await submitLoad({
-        url,
-        token,
-        total: n,
-        clients: Math.min(o.concurrency, n),
-        body: (i) => body(first + i),
-        key: (i) => `warm-up-${source(first + i)}`,
-      });
-      submissions += n;
-      const bad = [...r.statuses.values()].find((s) => s !== 202);
-      if (bad !== undefined) {
-        stopped = `a scratch submission got ${bad}`;
-        break;
-      }
+      const fetched = Math.min(FETCHED_PER_ROUND, n);
+      const [r, f] = await Promise.all([
+        n > fetched
+          ? submitLoad({
+              url,
+              token,
+              total: n - fetched,
+              clients: Math.min(o.concurrency, n - fetched),
+              body: (i) => body(first + i),
+              key: (i) => `warm-up-${source(first + i)}`,
+            })
+          : null,
+        viaFetch(url, token, fetched, first + n - fetched, false),
+      ]);
+      submissions += n - fetched + f.sent;
+      const bad = f.bad ?? [...(r?.statuses.values() ?? [])].find((s) => s !== 202);
+      if (bad !== undefined) stopped = `a scratch submission got ${bad}`;
     }
   } catch (e) {
     stopped = `failed: ${(e as Error).message}`;
