@@ -40,7 +40,11 @@ declare module 'fastify' {
  */
 class GroupCommit {
   private pending: { r: NewRequest; ok: (x: InsertResult) => void; fail: (e: unknown) => void }[] = [];
-  constructor(private ledger: Ledger) {}
+  constructor(private ledger: () => Ledger) {}
+
+  get idle(): boolean {
+    return this.pending.length === 0;
+  }
 
   add(r: NewRequest): Promise<InsertResult> {
     return new Promise((ok, fail) => {
@@ -53,11 +57,59 @@ class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     try {
-      const results = this.ledger.insertRequests(batch.map((p) => p.r));
+      const results = this.ledger().insertRequests(batch.map((p) => p.r));
       batch.forEach((p, i) => p.ok(results[i]));
     } catch (e) {
       for (const p of batch) p.fail(e);
     }
+  }
+}
+
+/** How long a token found in the ledger is trusted without asking it again (ms). */
+export const TOKEN_CACHE_MS = 5000;
+
+/**
+ * Token hash → caller, for TOKEN_CACHE_MS after the ledger last confirmed it: one SQLite read
+ * (a WAL read transaction) per request was about an eighth of a warm submission's time in a CPU
+ * profile of the service under the benchmark's load (17 of 128 ms). Only tokens the
+ * ledger knows are cached, so a token added meanwhile (`lethe serve token add`, another process)
+ * works at once; a row changed or deleted in the ledger takes effect within TOKEN_CACHE_MS.
+ */
+class TokenCache {
+  private known = new Map<string, { caller: Caller; until: number }>();
+
+  lookup(ledger: Ledger, hash: string): Caller | null {
+    const now = performance.now();
+    const hit = this.known.get(hash);
+    if (hit && hit.until > now) return hit.caller;
+    const tok = ledger.tokenByHash(hash);
+    if (tok) this.known.set(hash, { caller: tok, until: now + TOKEN_CACHE_MS });
+    else this.known.delete(hash);
+    return tok;
+  }
+
+  clear(): void {
+    this.known.clear();
+  }
+}
+
+/**
+ * Request ids (`req_` + 20 hex digits) cut from a pool of random bytes refilled 4 KiB at a time:
+ * one randomBytes call per request cost more than the ids need.
+ */
+class IdPool {
+  private pool = Buffer.alloc(0);
+  private at = 0;
+
+  next(): string {
+    if (this.at + 10 > this.pool.length) {
+      this.pool = randomBytes(4096);
+      this.at = 0;
+    }
+    const id = `req_${this.pool.toString('hex', this.at, this.at + 10)}`;
+    this.pool.fill(0, this.at, this.at + 10); // used bytes are not kept
+    this.at += 10;
+    return id;
   }
 }
 
@@ -85,13 +137,32 @@ function publicRequest(r: RequestRow) {
   };
 }
 
+export interface ServerHandle {
+  app: FastifyInstance;
+  /**
+   * Send every ledger access of every route to `scratch` (for the start-up warm-up,
+   * src/serve/warmup.ts), or back to the service's ledger (null). Only while no submission is
+   * being committed; the token cache is emptied either way.
+   */
+  useScratchLedger(scratch: Ledger | null): void;
+}
+
 export function buildServer(o: ServerOptions): FastifyInstance {
-  const { ledger, policy } = o;
+  return buildServerHandle(o).app;
+}
+
+export function buildServerHandle(o: ServerOptions): ServerHandle {
+  const { policy } = o;
+  /** The ledger every route uses: the service's, but a scratch one during the warm-up. */
+  let ledger = o.ledger;
+  let scratch = false;
   const app = Fastify({ logger: false, bodyLimit: policy.limits.maxBodyBytes });
   const requestSchema = requestBodySchema(policy.limits);
   const generateSchema = generateBodySchema(policy.limits);
   let loaded: { version: number; model: CausalLM; tokenizer: Tokenizer } | null = null;
-  const inserts = new GroupCommit(ledger);
+  const inserts = new GroupCommit(() => ledger);
+  const tokens = new TokenCache();
+  const ids = new IdPool();
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
@@ -105,10 +176,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    // The warm-up's port serves scratch submissions and nothing else (not even /healthz).
+    if (scratch && !(req.method === 'POST' && req.url === '/v1/requests'))
+      return reply.code(503).send({ error: 'the service is starting' });
     if (req.url === '/healthz') return;
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
-    const tok = m ? ledger.tokenByHash(hashToken(m[1])) : null;
+    const tok = m ? tokens.lookup(ledger, hashToken(m[1])) : null;
     if (!tok) {
       reply.header('www-authenticate', 'Bearer');
       return reply.code(401).send({ error: m ? 'unknown token' : 'missing Authorization: Bearer TOKEN' });
@@ -146,7 +220,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
       });
     const bodyHash = createHash('sha256').update(canonicalJson(v.value)).digest('hex');
     const { row, created } = await inserts.add({
-      id: `req_${randomBytes(10).toString('hex')}`,
+      id: ids.next(),
       tokenId: req.caller!.id,
       subject: v.value.subject,
       kind: v.value.kind,
@@ -160,7 +234,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
         .code(409)
         .send({ error: 'this Idempotency-Key was used with a different body', id: row.id });
     }
-    if (created) o.onQueued?.();
+    if (created && !scratch) o.onQueued?.();
     return reply.code(202).send({ id: row.id, status: row.status });
   });
 
@@ -243,5 +317,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     );
   });
 
-  return app;
+  return {
+    app,
+    useScratchLedger(l: Ledger | null) {
+      if (!inserts.idle) throw new Error('cannot switch the ledger while submissions are being committed');
+      ledger = l ?? o.ledger;
+      scratch = l !== null;
+      tokens.clear();
+    },
+  };
 }

@@ -14,8 +14,9 @@ import { BACKSTOP_PAGES, type Checkpointer, startCheckpointer } from './checkpoi
 import { Ledger } from './ledger.ts';
 import { folderHash, ModelStore, storeDirOf } from './model-store.ts';
 import type { Policy } from './policy.ts';
-import { buildServer } from './server.ts';
+import { buildServerHandle } from './server.ts';
 import { availableUtility } from './verify.ts';
+import { type WarmUpOptions, warmUp } from './warmup.ts';
 import { Worker } from './worker.ts';
 
 export interface ServiceOptions {
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   host?: string;
   log?: (line: string) => void;
   pollMs?: number;
+  /** The start-up warm-up of the submission path (src/serve/warmup.ts); false: none. */
+  warmUp?: WarmUpOptions | false;
 }
 
 export interface Service {
@@ -115,11 +118,21 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       log,
       pollMs: o.pollMs,
     });
-    const app = buildServer({
+    const server = buildServerHandle({
       ledger,
       policy: o.policy,
       health: () => ({ worker: worker.busy ? 'processing' : 'idle', queue: ledger.countByStatus() }),
     });
+    const { app } = server;
+    if (o.warmUp !== false) {
+      // Before listening (and before the worker starts): nothing is served until the JIT has
+      // seen the submission path; the warm-up never touches the ledger (src/serve/warmup.ts).
+      const w = await warmUp(server, o.warmUp);
+      log(
+        `warmed up the submission path: ${w.submissions} scratch submissions in ${Math.round(w.ms)} ms` +
+          ` (in-memory ledger, discarded)${w.stopped ? `; stopped early: ${w.stopped}` : ''}`,
+      );
+    }
     await app.listen({ port: o.port ?? 8080, host: o.host ?? '127.0.0.1' });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 8080);
