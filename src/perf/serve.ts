@@ -8,7 +8,9 @@
  *      warm-up, src/serve/warmup.ts, reported as `warmUp`) and once in steady state (after 3,000
  *      more, when the JIT has seen the request path thousands of times over real connections).
  * Default model: the demo target (synthetic:demo, demo recipe; prepared or reused from
- * .lethe-cache like `bench -- eval`). `--tiny`: the 2-layer test model of the unit tests (seconds).
+ * .lethe-cache like `bench -- eval`), with the walkthrough's policy (configs/serve-demo-policy.json)
+ * and request (examples/serve/request-anselm-gallardo.json). `--model DIR --task SPEC`: the first
+ * 10 forget QA items of that task. `--tiny`: the 2-layer test model of the unit tests (seconds).
  * Prints one JSON object; progress on stderr.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -98,18 +100,23 @@ export async function run(args: string[]): Promise<void> {
       ...qa.map((q) => ({ question: q.question, answer: q.paraphrasedAnswer! })),
       ...qa.slice(0, 2).map((q) => ({ text: q.answer })),
     ];
+  } else if (!model) {
+    // The demo target with the walkthrough's policy and request (docs/serve.md): one person's
+    // personal data, 10 items (questions, biography, directory entries).
+    const demo = JSON.parse(readFileSync(new URL('../../configs/demo.json', import.meta.url), 'utf8'));
+    taskSpec = demo.task as string;
+    const p = await prepare({
+      task: await resolveTask(taskSpec),
+      recipe: demo.recipe,
+      seed: 0,
+      cacheDir: resolve(demo.cache),
+    });
+    model = p.target;
+    policyPath =
+      policyPath ?? fileURLToPath(new URL('../../configs/serve-demo-policy.json', import.meta.url));
+    const request = new URL('../../examples/serve/request-anselm-gallardo.json', import.meta.url);
+    items = (JSON.parse(readFileSync(request, 'utf8')) as { items: unknown[] }).items;
   } else {
-    if (!model) {
-      const demo = JSON.parse(readFileSync(new URL('../../configs/demo.json', import.meta.url), 'utf8'));
-      taskSpec = demo.task as string;
-      const p = await prepare({
-        task: await resolveTask(taskSpec),
-        recipe: demo.recipe,
-        seed: 0,
-        cacheDir: resolve(demo.cache),
-      });
-      model = p.target;
-    }
     if (!taskSpec) throw new ConfigError('--model needs --task (the task the model was trained on)');
     const task = await resolveTask(taskSpec);
     items = task.splits.forget.qa.slice(0, 10).map((q) => ({ question: q.question, answer: q.answer }));
