@@ -37,7 +37,7 @@ const CLI = fileURLToPath(new URL('../../../bin/lethe.js', import.meta.url));
 const seen = new Map<string, { stamp: string; hash: string }>();
 
 /** modelHash of a folder, remembered while its files keep their sizes and times (checked per run). */
-function folderHash(dir: string): string {
+function rememberedModelHash(dir: string): string {
   if (!existsSync(dir)) {
     throw new LetheError('model folder not found', {
       where: dir,
@@ -64,7 +64,7 @@ async function checkSharedStorage(job: RunJob): Promise<void> {
   }
   for (const role of ['target', 'oracle'] as const) {
     const { dir, hash } = job.models[role];
-    const found = folderHash(dir);
+    const found = rememberedModelHash(dir);
     if (found !== hash) {
       throw new LetheError(`worker sees a different ${role} model than the coordinator`, {
         where: dir,
