@@ -128,6 +128,9 @@ test('unlearn: an interrupted run or the same finished run is its own work; anot
   const judge = unlearnJudge({ ...run, model: join(dir, 'base') });
   const interrupted = folder('interrupted', { 'unlearn-log.jsonl': '{"step":1}\n' });
   assert.deepEqual(judge(interrupted, readdirSync(interrupted)), { own: true });
+  // A weight method killed in a training stage (task-vector's fine-tune) leaves the stage's log.
+  const inStage = folder('in-stage', { 'unlearn-log.jsonl.fine-tune': '{"step":1}\n' });
+  assert.deepEqual(judge(inStage, readdirSync(inStage)), { own: true });
   const manifest = {
     format: 'lethe-unlearn/1',
     method: 'ga',

@@ -140,7 +140,7 @@ export function trainJudge(resume: boolean): OutFolderCheck['judge'] {
 }
 
 /** Files of an unlearning run killed before it saved the model (it writes its log first). */
-const UNLEARN_INTERRUPTED = /^(unlearn-log\.jsonl(\.request-\d+)?|request-\d+|checkpoints?)$/;
+const UNLEARN_INTERRUPTED = /^(unlearn-log\.jsonl(\.[a-z][a-z0-9-]*)?|request-\d+|checkpoints?)$/;
 
 /** True when every file in `dir` is one lethe unlearn writes (checkUnlearnOut's rule). */
 function onlyUnlearnFiles(dir: string): boolean {

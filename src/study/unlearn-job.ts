@@ -75,7 +75,7 @@ export function readManifest(dir: string): Manifest | null {
 
 /** What an unlearning output folder may hold (an earlier, possibly interrupted, run's files). */
 const OUTPUT_FILE =
-  /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json|chat_template\.jinja|transform\.json|manifest\.json|unlearn-log\.jsonl|checkpoints?|request-\d+|.*\.safetensors(\.index\.json)?)$/;
+  /^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json|chat_template\.jinja|transform\.json|manifest\.json|unlearn-log\.jsonl(\.[a-z][a-z0-9-]*)?|checkpoints?|request-\d+|.*\.safetensors(\.index\.json)?)$/;
 
 /**
  * Refuse an output folder that replacing would destroy something else: the model being unlearned,

@@ -518,6 +518,15 @@ export async function unlearn(o: UnlearnOptions): Promise<UnlearnResult> {
     const stages: { path: string; tag: { stage: string } }[] = [];
     const trained = { steps: 0, finalLoss: Number.NaN };
     const trainingStage = (stage: string): TrainingStage => {
+      // The name becomes part of a file name (and of the out-folder rules: src/cli/out-folder.ts).
+      if (!/^[a-z][a-z0-9-]*$/.test(stage) || stages.some((s) => s.tag.stage === stage)) {
+        throw new ConfigError(
+          `method ${method.name}: training stage "${stage}" is not a new lower-case name`,
+          {
+            expected: 'a name like fine-tune, unique within the run',
+          },
+        );
+      }
       const path = o.logFile ? `${o.logFile}.${stage}` : undefined;
       if (path) stages.push({ path, tag: { stage } });
       return {

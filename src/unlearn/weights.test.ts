@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { z } from 'zod';
 import type { QaItem } from '../data/items.ts';
 import { emptyEval, emptySplit, type Task } from '../data/task.ts';
 import { ConfigError } from '../errors.ts';
@@ -21,9 +22,11 @@ import type { Tokenizer } from '../text/tokenizer/tokenizer.ts';
 import { trainByteLevelBpe } from '../text/tokenizer/train-bpe.ts';
 import { epochBatches } from '../train/batching.ts';
 import { train } from '../train/trainer.ts';
+import { weightMethod } from './define.ts';
 import { meanNll } from './losses.ts';
 import { negateTaskVector } from './methods/task-vector.ts';
 import { genericTargets } from './methods/whp.ts';
+import { registerMethod } from './registry.ts';
 import { unlearn } from './runner.ts';
 
 const NAMES = ['Ada', 'Boris', 'Clio', 'Dara', 'Egon', 'Fenna', 'Gus', 'Hilde', 'Ivo', 'Juno', 'Kai', 'Lore'];
@@ -306,6 +309,39 @@ test("a weight method's training stages are counted: steps, and every step in th
       lines(logFile).map((e) => [e.stage, e.step]),
       [...[1, 2, 3].map((s) => ['reinforce', s]), ...[1, 2, 3, 4].map((s) => ['fine-tune', s])],
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a training stage needs a new lower-case name (it becomes part of a file name)', async () => {
+  registerMethod(
+    weightMethod({
+      name: 'test-stage-names',
+      summary: 'asks for the stages its arguments name',
+      paper: 'none',
+      args: z.object({ names: z.array(z.string()) }),
+      needs: {},
+      async apply(ctx) {
+        for (const name of ctx.args.names) ctx.trainingStage(name);
+      },
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'lethe-stage-names-'));
+  const tryNames = (names: string[]) =>
+    unlearn({
+      model: cloneModel(target),
+      tokenizer,
+      task,
+      method: 'test-stage-names',
+      args: { names },
+      progress: false,
+      logFile: join(dir, 'unlearn-log.jsonl'),
+    });
+  try {
+    await tryNames(['reinforce', 'fine-tune']);
+    await assert.rejects(tryNames(['../escape']), ConfigError);
+    await assert.rejects(tryNames(['fine-tune', 'fine-tune']), /not a new lower-case name/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
