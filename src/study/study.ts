@@ -28,22 +28,13 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backend } from '../backend/index.ts';
-import { type Task, taskHash } from '../data/index.ts';
+import { taskHash } from '../data/index.ts';
 import { ConfigError, LetheError } from '../errors.ts';
-import {
-  type EvalResults,
-  evaluate,
-  ModelEval,
-  readResults,
-  resultCells,
-  writeResults,
-} from '../eval/index.ts';
+import { type EvalResults, evaluate, ModelEval, readResults, writeResults } from '../eval/index.ts';
 import { readModelTransform, readUnlearnManifest } from '../eval/manifest.ts';
 import { EvalOptionsSchema } from '../eval/options.ts';
 import type { ReusedRole } from '../eval/runner.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
-import { qaPrompt } from '../text/format.ts';
-import { generate } from '../text/generate.ts';
 import { loadPretrained } from '../text/pretrained.ts';
 import { getMethod } from '../unlearn/registry.ts';
 import { resolveArgs } from '../unlearn/runner.ts';
@@ -51,15 +42,23 @@ import { adoptTrial } from './adopt-trial.ts';
 import { childMainArgs, spawnTied, type TiedOptions } from './child.ts';
 import type { EvalJob } from './eval-job.ts';
 import { codeVersion, type EvalIdentity, evalKey, LETHE_VERSION, runKey } from './identity.ts';
-import { type Prepared, prepare, preparedHashes, TRAINING_FLOPS_FORMULA } from './prepare.ts';
+import { type Prepared, prepare, preparedHashes } from './prepare.ts';
 import { type ReferenceRole, readReferenceEval, writeReferenceEval } from './reference-eval.ts';
 import { costVsOracle, readRunSearch, runTrainingFlops } from './run-extras.ts';
+import {
+  curvesOf,
+  examplesOf,
+  leaderboardMetrics,
+  referenceRow,
+  rocOf,
+  truthRatiosOf,
+  warningsOf,
+} from './run-row.ts';
 import { type SearchJob, type SearchResult, type SearchSpec, TRIALS_DIR, validationSplit } from './search.ts';
 import { Slots } from './slots.ts';
 import { type CheckedStudy, checkStudy, inside, type PlannedRun, type Study } from './study-config.ts';
 import {
   LEADERBOARD,
-  LEADERBOARD_METRICS,
   type ReferenceSet,
   type RunRow,
   type Summary,
@@ -77,140 +76,6 @@ export {
   type Study,
   StudySchema,
 } from './study-config.ts';
-
-const metricValue = (
-  r: EvalResults,
-  name: string,
-  role: 'unlearned' | 'oracle' | 'target' = 'unlearned',
-): number | null => {
-  const m = r.metrics[name]?.[role];
-  return m && 'value' in m ? m.value : null;
-};
-const extraOf = (r: EvalResults, name: string, role: 'unlearned' | 'oracle' | 'target' = 'unlearned') => {
-  const m = r.metrics[name]?.[role];
-  return m && 'value' in m ? (m.extra ?? {}) : {};
-};
-/** The unlearned model's evaluation warnings, with counts ("… (×3)"). */
-const warningsOf = (r: EvalResults): string[] =>
-  Object.entries(r.models.unlearned.warnings).map(([w, n]) => (n > 1 ? `${w} (×${n})` : w));
-
-/** A row's leaderboard cells (registered metrics; relearn recovery is robustness.relearnRecovery). */
-function leaderboardMetrics(
-  r: EvalResults,
-  role: 'unlearned' | 'oracle' | 'target',
-  fill: Record<string, number | null | undefined> = {},
-) {
-  return resultCells(r, role, LEADERBOARD_METRICS, fill);
-}
-
-function rocOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): RunRow['roc'] {
-  const out: RunRow['roc'] = {};
-  for (const attack of ['loss', 'minK']) {
-    const extra = extraOf(r, `mia.${attack}`, role) as {
-      roc?: { forgetVsHoldout?: { fpr: number[]; tpr: number[] } };
-    };
-    const c = extra.roc?.forgetVsHoldout;
-    if (c) out[attack] = { fpr: c.fpr, tpr: c.tpr, auc: metricValue(r, `mia.${attack}`, role) };
-  }
-  return out;
-}
-
-function truthRatiosOf(r: EvalResults, role: 'unlearned' | 'oracle' | 'target'): number[] {
-  const m = r.metrics['tofu.forget.truthRatio']?.[role];
-  if (!m || !('value' in m) || !m.perItem) return [];
-  const series = m.perItem.truthRatio ?? Object.values(m.perItem)[0]; // raw R per item
-  return series ? series.values.filter((v): v is number => v !== null) : [];
-}
-
-function curvesOf(dir: string): RunRow['curves'] {
-  const path = join(dir, 'unlearn-log.jsonl');
-  const curves: RunRow['curves'] = { step: [], loss: [], forgetLoss: [], retainLoss: [] };
-  if (!existsSync(path)) return curves;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const e = JSON.parse(line) as Record<string, number>;
-    curves.step.push(e.step);
-    curves.loss.push(e.loss);
-    const f = e.forgetNll ?? e.npo ?? e.simnpo ?? e.idkNll ?? e.forgetMse ?? e.dpo;
-    const rt = e.retainNll ?? e.retainKl ?? e.retainMse;
-    if (f !== undefined) curves.forgetLoss!.push(f);
-    if (rt !== undefined) curves.retainLoss!.push(rt);
-  }
-  if (curves.forgetLoss!.length !== curves.step.length) delete curves.forgetLoss;
-  if (curves.retainLoss!.length !== curves.step.length) delete curves.retainLoss;
-  return curves;
-}
-
-/** Greedy answers of a model folder to the first n forget and retain questions. */
-async function examplesOf(dir: string, task: Task, n: number): Promise<RunRow['examples']> {
-  if (n === 0) return [];
-  const { model, tokenizer } = await loadPretrained(dir);
-  const transformPath = join(dir, 'transform.json');
-  const { loadTransform, promptedGenerate } = await import('../unlearn/prompted.ts');
-  const transform = existsSync(transformPath) ? loadTransform(transformPath) : null;
-  const picks = (['forget', 'retain'] as const).flatMap((split) =>
-    task.splits[split].qa.slice(0, n).map((q) => ({ split, q })),
-  );
-  const prompts = picks.map(({ q }) => qaPrompt(q.question));
-  const out = transform
-    ? promptedGenerate(model, tokenizer, transform, prompts, { maxNewTokens: 32 }).texts
-    : generate(
-        model,
-        picks.map((_, i) => tokenizer.encode(prompts[i], { addSpecialTokens: true })),
-        {
-          maxNewTokens: 32,
-          eosTokenIds: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
-          stopStrings: ['\nQuestion:'],
-          decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),
-        },
-      ).texts!;
-  return picks.map(({ split, q }, i) => ({
-    split,
-    question: q.question,
-    answer: q.answer,
-    generated: out[i].trim(),
-  }));
-}
-
-function referenceRow(
-  id: 'target' | 'oracle',
-  r: EvalResults,
-  examples: RunRow['examples'],
-  seed: number,
-  p: Prepared,
-  gradedAgainst: ReferenceSet,
-): RunRow {
-  const cost = p.info[id];
-  const seconds = cost.seconds;
-  const { metrics, notes, intervals, basis } = leaderboardMetrics(r, id, { 'efficiency.seconds': seconds });
-  return {
-    id,
-    method: id,
-    kind: 'reference',
-    label: id === 'target' ? 'target (trained on forget ∪ retain)' : 'oracle (retrained on retain only)',
-    args: {},
-    seed,
-    metrics,
-    intervals,
-    basis,
-    notes,
-    curves: { step: [], loss: [] },
-    roc: rocOf(r, id),
-    truthRatios: truthRatiosOf(r, id),
-    examples,
-    trainableParameters: 0,
-    timings: { seconds, peakRssMb: 0 },
-    gradedAgainst,
-    training: {
-      seconds,
-      steps: cost.steps,
-      tokens: cost.tokens ?? null,
-      flops: cost.flops ?? null,
-      flopsFormula: TRAINING_FLOPS_FORMULA,
-      finalLoss: Number.isFinite(cost.finalLoss) ? cost.finalLoss : null,
-    },
-  };
-}
 
 /**
  * Each unlearning run gets its own process, so the peak memory in its manifest is its own and a
@@ -598,6 +463,17 @@ async function executeStudy(
           manifest = null;
         }
         let results: EvalResults | null = null;
+        /** What the run's evaluation needs to know, once this stage is done. */
+        const stage = () => ({
+          planned,
+          run,
+          runDir,
+          modelDir,
+          resultsPath,
+          evalIdentity: identityOf(key),
+          manifest,
+          results,
+        });
         const done = readEvaluation(runDir);
         if (manifest && done?.key === evalKey(identityOf(key)) && existsSync(resultsPath)) {
           try {
@@ -647,30 +523,12 @@ async function executeStudy(
                 return m;
               }),
             );
-            return {
-              planned,
-              run,
-              runDir,
-              modelDir,
-              resultsPath,
-              evalIdentity: identityOf(key),
-              manifest,
-              results,
-            };
+            return stage();
           }
           if (done) say(`${run.id}: metrics or references changed, evaluating again (unlearned model kept)`);
         }
         slots.markReady();
-        return {
-          planned,
-          run,
-          runDir,
-          modelDir,
-          resultsPath,
-          evalIdentity: identityOf(key),
-          manifest,
-          results,
-        };
+        return stage();
       };
       // Every run's first stage starts now and waits for a slot: in plan order with one job; with
       // more, searched runs first (the longest). This process grades each run as soon as it is
@@ -821,7 +679,7 @@ async function executeStudy(
   if (only) return null;
   const wallTime = clock.wallTime(jobs, threads);
   const phase = (k: 'training' | 'unlearning' | 'evaluation') =>
-    `${k} ${wallTime[k].toFixed(1)} s` + (jobs > 1 ? ` (busy ${wallTime.busy![k].toFixed(1)} s)` : '');
+    `${k} ${wallTime[k].toFixed(1)} s${jobs > 1 ? ` (busy ${wallTime.busy![k].toFixed(1)} s)` : ''}`;
   say(
     `time: ${wallTime.total.toFixed(1)} s in all — ${phase('training')}, ${phase('unlearning')}, ` +
       `${phase('evaluation')}${jobs > 1 ? `; ${jobs} jobs, ${threads} thread${threads === 1 ? '' : 's'} each, phases overlap` : ''}`,
